@@ -1,0 +1,43 @@
+"""Recording events and the figures the pages show from them."""
+
+import datetime as dt
+
+from sqlalchemy import func, select
+
+from portal.analytics.models import Event, utcnow
+from portal.extensions import db
+from portal.kb.analysis import clean, fold
+
+SEARCH = "search"
+ARTICLE_VIEW = "article_view"
+MAX_QUERY_LENGTH = 200
+
+
+def normalise_query(text: str) -> str:
+    """The form a query is stored in: folded, single-spaced, bounded."""
+    return fold(clean(text))[:MAX_QUERY_LENGTH]
+
+
+def record_search(query: str, lang: str | None, results: int) -> None:
+    """Store a search (without who made it) for the editors' gap report."""
+    db.session.add(Event(kind=SEARCH, query=normalise_query(query), lang=lang, results=results))
+    db.session.commit()
+
+
+def record_view(slug: str, lang: str) -> None:
+    """Count one view of an article."""
+    db.session.add(Event(kind=ARTICLE_VIEW, article_slug=slug, lang=lang))
+    db.session.commit()
+
+
+def popular_slugs(days: int = 30, limit: int = 6, now: dt.datetime | None = None) -> list[str]:
+    """Most viewed articles over the last `days`."""
+    since = (now or utcnow()) - dt.timedelta(days=days)
+    rows = db.session.execute(
+        select(Event.article_slug, func.count().label("views"))
+        .where(Event.kind == ARTICLE_VIEW, Event.created_at >= since)
+        .group_by(Event.article_slug)
+        .order_by(func.count().desc(), Event.article_slug)
+        .limit(limit)
+    )
+    return [slug for slug, _ in rows]

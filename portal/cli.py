@@ -1,0 +1,90 @@
+"""The `portal` command: a Flask CLI group carrying every maintenance command."""
+
+import json
+import sys
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from portal import create_app
+from portal.config import ConfigError
+from portal.kb.api import results_json
+from portal.kb.index import build_index, update_changed
+from portal.kb.services import search_index
+from portal.migrations import upgrade
+
+
+def _create_app():
+    try:
+        return create_app()
+    except ConfigError as exc:
+        click.echo(f"Configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+@click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
+def main():
+    """Support portal maintenance commands."""
+
+
+@main.group()
+def db():
+    """Database schema."""
+
+
+@db.command("upgrade")
+@with_appcontext
+def db_upgrade():
+    """Create or migrate the database to the newest schema."""
+    upgrade(current_app.config["PORTAL_DATABASE_URL"])
+    click.echo("Database is up to date.")
+
+
+@main.command("index")
+@click.option("--changed", is_flag=True, help="Update only articles whose content changed.")
+@click.option("--procs", type=click.IntRange(1, 16), default=None, help="Writer processes.")
+@click.option("--strict", is_flag=True, help="Exit with status 1 if any article has a problem.")
+@with_appcontext
+def index_command(changed, procs, strict):
+    """Build the search index from the articles folder."""
+    articles = current_app.config["PORTAL_ARTICLES_DIR"]
+    index_dir = current_app.config["PORTAL_INDEX_DIR"]
+    if not articles.is_dir():
+        raise click.ClickException(f"articles folder {articles} does not exist")
+    if changed:
+        report = update_changed(articles, index_dir)
+    else:
+        report = build_index(articles, index_dir, procs or current_app.config["PORTAL_INDEX_PROCS"])
+    for problem in report.problems:
+        click.echo(f"{problem}", err=True)
+    kind = "full build" if report.full else "changed articles"
+    click.echo(
+        f"Index ({kind}): {report.indexed} indexed, {report.removed} removed, "
+        f"{report.unchanged} unchanged, {report.skipped_drafts} drafts skipped, "
+        f"{len(report.problems)} problem(s), {report.seconds:.2f} s."
+    )
+    if strict and report.problems:
+        sys.exit(1)
+
+
+@main.command("search")
+@click.argument("query")
+@click.option("--lang", type=click.Choice(["ru", "en"]), default=None)
+@click.option("--category", default=None)
+@click.option("--limit", type=click.IntRange(1, 50), default=5)
+@click.option("--json", "as_json", is_flag=True, help="Print the API's JSON.")
+@with_appcontext
+def search_command(query, lang, category, limit, as_json):
+    """Search the knowledge base from the command line."""
+    results = search_index().search(query, lang=lang, category=category, per_page=limit)
+    with current_app.test_request_context():
+        data = results_json(results)
+    if as_json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    if data["suggestion"]:
+        click.echo(f"Did you mean: {data['suggestion']}")
+    click.echo(f"{data['total']} result(s)")
+    for r in data["results"]:
+        click.echo(f"{r['score']:8.3f}  [{r['lang']}] {r['title']}  {r['url']}")

@@ -1,0 +1,113 @@
+"""Configuration: every setting is a `PORTAL_*` name with a default.
+
+Values come, last one winning, from the defaults below, an optional TOML file
+(`instance/portal.toml` or the path in `PORTAL_CONFIG_FILE`), the environment,
+and the mapping passed to `create_app(config)`.
+"""
+
+import os
+import secrets
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    default: object
+    help: str
+    kind: type = str
+
+
+SETTINGS = [
+    Setting("PORTAL_SECRET_KEY", None, "Key that signs sessions and tokens. Required in production; "
+            "without it a random key is generated once into instance/secret_key."),
+    Setting("PORTAL_DATABASE_URL", None, "SQLAlchemy database URL; default SQLite at "
+            "instance/portal.db. PostgreSQL: postgresql+psycopg://user@host/db."),
+    Setting("PORTAL_ARTICLES_DIR", "articles", "Folder of knowledge-base articles (Markdown)."),
+    Setting("PORTAL_INDEX_DIR", "index", "Folder of the built search index."),
+    Setting("PORTAL_INSTANCE_DIR", "instance", "Folder for the SQLite database, the secret key "
+            "and the local mail outbox."),
+    Setting("PORTAL_CONFIG_FILE", None, "TOML file with any of these settings; default "
+            "instance/portal.toml if it exists."),
+    Setting("PORTAL_DEFAULT_LOCALE", "ru", "Interface language for visitors who have not chosen "
+            "one (ru or en)."),
+    Setting("PORTAL_SEARCH_PAGE_SIZE", 10, "Search results per page.", int),
+    Setting("PORTAL_INDEX_PROCS", 2, "Processes used by a full `portal index` build.", int),
+]
+SETTING_NAMES = {s.name for s in SETTINGS}
+
+
+class ConfigError(ValueError):
+    """A setting with a value the portal cannot use."""
+
+
+def _resolve(path: str | Path) -> Path:
+    path = Path(path)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def _coerce(setting: Setting, value):
+    if value is None or setting.kind is str:
+        return value
+    try:
+        return setting.kind(value)
+    except (TypeError, ValueError):
+        raise ConfigError(f"{setting.name} must be a whole number, not {value!r}") from None
+
+
+def load_settings(overrides: dict | None = None) -> dict:
+    """All settings, resolved: defaults, then the TOML file, the environment, `overrides`."""
+    overrides = dict(overrides or {})
+    unknown = [k for k in overrides if k.startswith("PORTAL_") and k not in SETTING_NAMES]
+    if unknown:
+        raise ConfigError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+    values = {s.name: s.default for s in SETTINGS}
+    env = {k: v for k, v in os.environ.items() if k in SETTING_NAMES}
+    instance_dir = _resolve(
+        overrides.get("PORTAL_INSTANCE_DIR") or env.get("PORTAL_INSTANCE_DIR") or "instance"
+    )
+    file_name = overrides.get("PORTAL_CONFIG_FILE") or env.get("PORTAL_CONFIG_FILE")
+    config_file = _resolve(file_name) if file_name else instance_dir / "portal.toml"
+    if config_file.exists():
+        try:
+            from_file = tomllib.loads(config_file.read_text("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{config_file}: {exc}") from None
+        values.update({k: v for k, v in from_file.items() if k in SETTING_NAMES})
+    elif file_name:
+        raise ConfigError(f"PORTAL_CONFIG_FILE {config_file} does not exist")
+    values.update(env)
+    values.update(overrides)
+    for setting in SETTINGS:
+        values[setting.name] = _coerce(setting, values[setting.name])
+    for name in ("PORTAL_ARTICLES_DIR", "PORTAL_INDEX_DIR", "PORTAL_INSTANCE_DIR"):
+        values[name] = _resolve(values[name])
+    if not values["PORTAL_DATABASE_URL"]:
+        values["PORTAL_DATABASE_URL"] = f"sqlite:///{values['PORTAL_INSTANCE_DIR'] / 'portal.db'}"
+    if values["PORTAL_DEFAULT_LOCALE"] not in ("ru", "en"):
+        raise ConfigError("PORTAL_DEFAULT_LOCALE must be ru or en")
+    return values
+
+
+def secret_key(values: dict) -> str:
+    """The configured secret key, or one generated once for this instance folder."""
+    if values.get("PORTAL_SECRET_KEY"):
+        return values["PORTAL_SECRET_KEY"]
+    path = values["PORTAL_INSTANCE_DIR"] / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        staging = path.with_name(f".secret_key-{os.getpid()}")
+        fd = os.open(staging, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(secrets.token_hex(32))
+        try:
+            os.link(staging, path)  # first writer wins; the others read its key
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(staging)
+    return path.read_text().strip()

@@ -1,0 +1,15 @@
+"""Flask extensions, created unbound and attached in `create_app`."""
+
+from flask_babel import Babel
+from flask_sqlalchemy import SQLAlchemy
+from flask_wtf import CSRFProtect
+from sqlalchemy.orm import DeclarativeBase
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+db = SQLAlchemy(model_class=Base)
+csrf = CSRFProtect()
+babel = Babel()

@@ -1,0 +1,129 @@
+"""Text analysis shared by the index, the query builder and the scope rules.
+
+One analyser serves both languages: every token is stemmed by the stemmer of
+its own script (Cyrillic -> Russian, Latin -> English), so a Russian article
+that mentions "CRM" or "e-mail" and a query in mixed scripts work alike.
+"""
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import Stemmer
+from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StopFilter
+from whoosh.lang import stopwords_for_language
+
+TOKEN_PATTERN = r"\w+(?:[.]\w+)*"
+STOP_WORDS = frozenset(stopwords_for_language("ru")) | frozenset(stopwords_for_language("en"))
+_CYRILLIC = re.compile(r"[а-яё]")
+WORD = re.compile(TOKEN_PATTERN)
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+_russian = Stemmer.Stemmer("russian")
+_english = Stemmer.Stemmer("english")
+
+
+def fold(text: str) -> str:
+    """Lower-case and fold "ё" to "е" so both spellings meet."""
+    return text.lower().replace("ё", "е")
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Stem one folded word with the stemmer of its script."""
+    if word.isdigit() or len(word) < 3:
+        return word
+    stemmer = _russian if _CYRILLIC.search(word) else _english
+    return stemmer.stemWord(word)
+
+
+_RU_SUFFIXES = ("ирова", "ова", "ева", "ива", "ыва", "лен", "ен", "ан", "ац", "ок", "к", "л", "а", "я", "й")
+ROOT_LENGTH = 5
+
+
+@lru_cache(maxsize=200_000)
+def root(term: str) -> str:
+    """A coarser form of a Russian stem that joins derived words.
+
+    Snowball keeps "отправ" (отправить) and "отправк" (отправка) apart; dropping
+    one derivational suffix and keeping five letters brings them together. It
+    feeds a low-weight field, so exact stems still rank first.
+    """
+    if not _CYRILLIC.search(term) or len(term) <= 3:
+        return term
+    for suffix in _RU_SUFFIXES:
+        if term.endswith(suffix) and len(term) - len(suffix) >= 3:
+            term = term[: -len(suffix)]
+            break
+    return term[:ROOT_LENGTH]
+
+
+def clean(text: str) -> str:
+    """Normalise user input: Unicode NFC, no control characters, single spaces."""
+    text = unicodedata.normalize("NFC", text)
+    text = _CONTROL.sub(" ", text)
+    return " ".join(text.split())
+
+
+def words(text: str) -> list[str]:
+    """Folded words of a text, stop words kept (for spelling and phrases)."""
+    return WORD.findall(fold(text))
+
+
+def terms(text: str) -> list[str]:
+    """Index terms of a text: folded, stop words removed, stemmed."""
+    return [stem(w) for w in words(text) if w not in STOP_WORDS and len(w) > 1]
+
+
+class FoldFilter(Filter):
+    """Replaces "ё" with "е" after lower-casing."""
+
+    def __call__(self, tokens):
+        for t in tokens:
+            if "ё" in t.text:
+                t.text = t.text.replace("ё", "е")
+            yield t
+
+
+class ScriptStemFilter(Filter):
+    """Stems each token with the Russian or English stemmer by its script."""
+
+    def __call__(self, tokens):
+        for t in tokens:
+            t.text = stem(t.text)
+            yield t
+
+
+class RootFilter(Filter):
+    """Reduces stemmed tokens to their coarser root (see `root`)."""
+
+    def __call__(self, tokens):
+        for t in tokens:
+            t.text = root(t.text)
+            yield t
+
+
+def text_analyzer():
+    """Analyser for searchable text fields: fold, drop stop words, stem."""
+    return (
+        RegexTokenizer(TOKEN_PATTERN)
+        | LowercaseFilter()
+        | FoldFilter()
+        | StopFilter(stoplist=STOP_WORDS, minsize=2)
+        | ScriptStemFilter()
+    )
+
+
+def spelling_analyzer():
+    """Analyser for the spelling field: whole folded words, nothing stemmed."""
+    return (
+        RegexTokenizer(TOKEN_PATTERN)
+        | LowercaseFilter()
+        | FoldFilter()
+        | StopFilter(stoplist=STOP_WORDS, minsize=3)
+    )
+
+
+def root_analyzer():
+    """Analyser for the low-weight recall field of coarse roots."""
+    return text_analyzer() | RootFilter()

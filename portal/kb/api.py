@@ -1,0 +1,63 @@
+"""JSON search API: `/api/search` and `/api/suggest`."""
+
+from flask import Blueprint, jsonify, request, url_for
+from flask_babel import gettext as _
+
+from portal.kb.forms import ApiSearchForm, ApiSuggestForm
+from portal.kb.index import SearchResults
+from portal.kb.services import search_index
+
+bp = Blueprint("kb_api", __name__, url_prefix="/api")
+
+
+def results_json(results: SearchResults) -> dict:
+    """The JSON shape shared by the API and `portal search --json`."""
+    return {
+        "query": results.query,
+        "results": [
+            {
+                "slug": h.slug,
+                "title": h.title,
+                "url": url_for("kb.article", slug=h.slug),
+                "snippet": h.snippet.text,
+                "category": h.category,
+                "lang": h.lang,
+                "score": h.score,
+            }
+            for h in results.hits
+        ],
+        "total": results.total,
+        "suggestion": results.suggestion,
+    }
+
+
+def invalid(form) -> tuple:
+    fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
+    message = _("Invalid parameters: %(names)s", names=", ".join(sorted(fields)))
+    return jsonify(error={"code": "invalid_parameter", "message": message, "fields": fields}), 400
+
+
+@bp.get("/search")
+def search():
+    form = ApiSearchForm(request.args)
+    if not form.validate():
+        return invalid(form)
+    results = search_index().search(
+        form.q.data,
+        lang=form.lang.data or None,
+        category=form.category.data or None,
+        page=form.page.data or 1,
+        per_page=form.limit.data or 10,
+    )
+    return jsonify(results_json(results))
+
+
+@bp.get("/suggest")
+def suggest():
+    form = ApiSuggestForm(request.args)
+    if not form.validate():
+        return invalid(form)
+    results = search_index().suggest(
+        form.q.data, lang=form.lang.data or None, limit=form.limit.data or 5
+    )
+    return jsonify(results_json(results))

@@ -1,0 +1,243 @@
+"""Knowledge-base articles: Markdown files with YAML front matter under `articles/`.
+
+The files are the source of truth. `load_articles` reads a whole tree and
+reports every problem with its file and line instead of stopping at the first.
+"""
+
+import datetime as dt
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+LANGUAGES = ("ru", "en")
+REQUIRED_FIELDS = ("title", "slug", "lang", "summary", "updated")
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+_LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something wrong in an article file, with where it is."""
+
+    path: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass
+class Article:
+    """One parsed article."""
+
+    slug: str
+    title: str
+    lang: str
+    category: str
+    summary: str
+    body: str
+    path: str
+    content_hash: str
+    updated: dt.date
+    tags: list[str] = field(default_factory=list)
+    translation_of: str | None = None
+    draft: bool = False
+    body_line: int = 1
+
+
+class ArticleError(ValueError):
+    """An article file that cannot be used, with the line at fault."""
+
+    def __init__(self, line: int, message: str):
+        super().__init__(message)
+        self.line = line
+
+
+def content_hash(raw: bytes) -> str:
+    """Hash that tells whether a file changed since it was indexed."""
+    return hashlib.sha256(raw).hexdigest()[:32]
+
+
+def article_files(root: Path) -> list[Path]:
+    """Every article file under `root`, in a stable order."""
+    return sorted(p for p in root.glob("*/*.md") if not p.name.startswith(("_", ".")))
+
+
+def parse_article(path: Path, root: Path) -> Article:
+    """Parse one article file; raises ArticleError with the line at fault."""
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise ArticleError(line, "the file is not valid UTF-8") from exc
+    text = text.replace("\r\n", "\n")
+    lines = text.split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise ArticleError(1, "front matter must start with a line '---'")
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+    except StopIteration:
+        raise ArticleError(1, "front matter is not closed with a line '---'") from None
+    try:
+        meta = yaml.safe_load("\n".join(lines[1:end])) or {}
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark else 1
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ArticleError(line, f"front matter is not valid YAML: {problem}") from exc
+    if not isinstance(meta, dict):
+        raise ArticleError(2, "front matter must be a mapping of fields")
+
+    def line_of(key: str) -> int:
+        for i in range(1, end):
+            if lines[i].startswith(f"{key}:"):
+                return i + 1
+        return 1
+
+    missing = [k for k in REQUIRED_FIELDS if not meta.get(k)]
+    if missing:
+        raise ArticleError(1, f"missing front matter field(s): {', '.join(missing)}")
+    slug = str(meta["slug"])
+    if not SLUG_PATTERN.match(slug):
+        raise ArticleError(line_of("slug"), f"slug {slug!r} must be lowercase a-z, 0-9 and '-'")
+    lang = str(meta["lang"])
+    if lang not in LANGUAGES:
+        raise ArticleError(line_of("lang"), f"lang must be one of {', '.join(LANGUAGES)}")
+    updated = meta["updated"]
+    if isinstance(updated, str):
+        try:
+            updated = dt.date.fromisoformat(updated)
+        except ValueError:
+            raise ArticleError(line_of("updated"), "updated must be a date YYYY-MM-DD") from None
+    if isinstance(updated, dt.datetime):
+        updated = updated.date()
+    if not isinstance(updated, dt.date):
+        raise ArticleError(line_of("updated"), "updated must be a date YYYY-MM-DD")
+    tags = meta.get("tags") or []
+    if isinstance(tags, str):
+        tags = [t.strip() for t in tags.split(",")]
+    if not isinstance(tags, list):
+        raise ArticleError(line_of("tags"), "tags must be a list")
+    body = "\n".join(lines[end + 1 :]).strip("\n")
+    return Article(
+        slug=slug,
+        title=str(meta["title"]).strip(),
+        lang=lang,
+        category=path.parent.name,
+        summary=" ".join(str(meta["summary"]).split()),
+        body=body,
+        path=path.relative_to(root).as_posix(),
+        content_hash=content_hash(raw),
+        updated=updated,
+        tags=[str(t).strip() for t in tags if str(t).strip()],
+        translation_of=str(meta["translation_of"]) if meta.get("translation_of") else None,
+        draft=bool(meta.get("draft", False)),
+        body_line=end + 2,
+    )
+
+
+def link_target(href: str, source_path: str) -> tuple[str, str] | None:
+    """Which article an internal link points at: ("path", p) or ("slug", s); None if external."""
+    href = href.split("#", 1)[0]
+    if not href or re.match(r"^[a-z][a-z0-9+.-]*:", href) and not href.startswith("slug:"):
+        return None
+    if href.startswith("slug:"):
+        return ("slug", href[5:])
+    if href.startswith("/kb/"):
+        return ("slug", href[4:].strip("/"))
+    if href.endswith(".md"):
+        base = Path(source_path).parent
+        parts: list[str] = []
+        for part in (base / href).as_posix().split("/"):
+            if part == "..":
+                if parts:
+                    parts.pop()
+            elif part not in ("", "."):
+                parts.append(part)
+        return ("path", "/".join(parts))
+    return None
+
+
+def broken_links(article: Article, slugs: set[str], paths: set[str]) -> list[Problem]:
+    """Internal links of an article that point at no article."""
+    problems = []
+    for offset, line in enumerate(article.body.split("\n")):
+        for match in _LINK.finditer(line):
+            target = link_target(match.group(1), article.path)
+            if target is None:
+                continue
+            kind, value = target
+            known = slugs if kind == "slug" else paths
+            if value not in known:
+                problems.append(
+                    Problem(article.path, article.body_line + offset, f"broken link {match.group(1)!r}")
+                )
+    return problems
+
+
+@dataclass
+class LoadResult:
+    """Articles that parsed and the problems found in the rest."""
+
+    articles: list[Article]
+    problems: list[Problem]
+    hashes: dict[str, str]
+
+
+def load_articles(root: Path) -> LoadResult:
+    """Parse every article under `root`; bad files are reported and skipped."""
+    articles: list[Article] = []
+    problems: list[Problem] = []
+    hashes: dict[str, str] = {}
+    by_slug: dict[str, Article] = {}
+    for path in article_files(root):
+        rel = path.relative_to(root).as_posix()
+        try:
+            article = parse_article(path, root)
+        except ArticleError as exc:
+            problems.append(Problem(rel, exc.line, str(exc)))
+            continue
+        except OSError as exc:
+            problems.append(Problem(rel, 1, f"cannot read the file: {exc.strerror}"))
+            continue
+        hashes[rel] = article.content_hash
+        if article.slug in by_slug:
+            first = by_slug[article.slug].path
+            problems.append(Problem(rel, 1, f"duplicate slug {article.slug!r} (also in {first})"))
+            continue
+        by_slug[article.slug] = article
+        articles.append(article)
+    slugs = set(by_slug)
+    paths = {a.path for a in articles}
+    for article in articles:
+        problems.extend(broken_links(article, slugs, paths))
+    return LoadResult(articles, problems, hashes)
+
+
+def load_categories(root: Path) -> dict[str, dict]:
+    """Category titles and order from `_categories.yml`, plus any folder it misses."""
+    meta: dict[str, dict] = {}
+    path = root / "_categories.yml"
+    if path.exists():
+        try:
+            meta = yaml.safe_load(path.read_text("utf-8")) or {}
+        except yaml.YAMLError:
+            meta = {}
+    folders = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    categories = {}
+    for position, name in enumerate(folders):
+        info = meta.get(name) if isinstance(meta.get(name), dict) else {}
+        title = info.get("title") or {}
+        description = info.get("description") or {}
+        categories[name] = {
+            "slug": name,
+            "order": info.get("order", 100 + position),
+            "title": {lang: title.get(lang) or name.replace("-", " ").capitalize() for lang in LANGUAGES},
+            "description": {lang: description.get(lang, "") for lang in LANGUAGES},
+        }
+    return dict(sorted(categories.items(), key=lambda kv: (kv[1]["order"], kv[0])))

@@ -1,0 +1,510 @@
+"""The search index: a small `SearchIndex` interface and its Whoosh implementation.
+
+Layout on disk: ``<index_dir>/current`` is a symlink to a generation folder.
+A full build writes a new generation beside it and swaps the link with one
+atomic rename, so readers keep the old generation until the swap and a crash
+mid-build leaves the served index as it was.
+"""
+
+import datetime as dt
+import fcntl
+import os
+import shutil
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+
+from whoosh import index as whoosh_index
+from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.query import And, AndMaybe, ConstantScoreQuery, Every, Or, Prefix, Query, Term
+
+from portal.kb.analysis import (
+    STOP_WORDS,
+    WORD,
+    clean,
+    fold,
+    root,
+    root_analyzer,
+    spelling_analyzer,
+    stem,
+    text_analyzer,
+    words,
+)
+from portal.kb.articles import Article, load_articles
+from portal.kb.markup import plain_text
+from portal.kb.snippets import Snippet, make_snippet
+from portal.kb.synonyms import SynonymTable
+
+MAX_QUERY_CHARS = 500
+MAX_QUERY_TERMS = 32
+# Weights of the fields a word is looked up in: title > tags > summary > body.
+SEARCH_FIELDS = {"title": 4.0, "tags": 3.0, "summary": 2.0, "body": 1.0, "roots": 0.4}
+SUGGEST_FIELDS = {"title": 4.0, "tags": 3.0, "summary": 2.0, "roots": 0.4}
+PREFIX_FIELDS = ("title", "tags", "summary")
+MIN_PREFIX = 3
+
+
+def make_schema() -> Schema:
+    """Fields of one article in the index."""
+    text = text_analyzer()
+    return Schema(
+        slug=ID(stored=True, unique=True),
+        path=ID(stored=True),
+        category=ID(stored=True),
+        lang=ID(stored=True),
+        translation_of=ID(stored=True),
+        title=TEXT(analyzer=text, stored=True, phrase=False),
+        tags=TEXT(analyzer=text, phrase=False),
+        summary=TEXT(analyzer=text, stored=True, phrase=False),
+        body=TEXT(analyzer=text, phrase=False),
+        roots=TEXT(analyzer=root_analyzer(), phrase=False),
+        spell=TEXT(analyzer=spelling_analyzer(), phrase=False),
+        tag_list=STORED,
+        source=STORED,
+        content_hash=STORED,
+        updated=STORED,
+    )
+
+
+@dataclass
+class StoredArticle:
+    """An article as the index holds it."""
+
+    slug: str
+    title: str
+    lang: str
+    category: str
+    summary: str
+    tags: list[str]
+    path: str
+    source: str
+    content_hash: str
+    updated: dt.date
+    translation_of: str | None = None
+
+    @classmethod
+    def from_fields(cls, f: dict) -> "StoredArticle":
+        return cls(
+            slug=f["slug"],
+            title=f["title"],
+            lang=f["lang"],
+            category=f["category"],
+            summary=f.get("summary", ""),
+            tags=list(f.get("tag_list") or []),
+            path=f.get("path", ""),
+            source=f.get("source", ""),
+            content_hash=f.get("content_hash", ""),
+            updated=dt.date.fromisoformat(f["updated"]) if f.get("updated") else dt.date.today(),
+            translation_of=f.get("translation_of") or None,
+        )
+
+
+@dataclass
+class Hit:
+    """One search result."""
+
+    slug: str
+    title: str
+    category: str
+    lang: str
+    score: float
+    snippet: Snippet
+    summary: str = ""
+
+
+@dataclass
+class SearchResults:
+    """A page of results with the total and a spelling suggestion."""
+
+    query: str
+    hits: list[Hit]
+    total: int
+    page: int = 1
+    per_page: int = 10
+    suggestion: str | None = None
+    corrected: bool = False
+    terms: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+class SearchIndex(Protocol):
+    """What the views need from a search engine."""
+
+    def search(
+        self,
+        query: str,
+        *,
+        lang: str | None = None,
+        category: str | None = None,
+        page: int = 1,
+        per_page: int = 10,
+        prefer_lang: str | None = None,
+    ) -> SearchResults: ...
+
+    def suggest(self, query: str, *, lang: str | None = None, limit: int = 5) -> SearchResults: ...
+
+    def article(self, slug: str) -> StoredArticle | None: ...
+
+    def articles(self, *, lang: str | None = None, category: str | None = None) -> list[StoredArticle]: ...
+
+    def related(self, article: StoredArticle, limit: int = 5) -> list[StoredArticle]: ...
+
+    def slug_for_path(self, path: str) -> str | None: ...
+
+
+@dataclass
+class _Unit:
+    """One word of a query (or a synonym group) and the stems that may stand for it."""
+
+    alternatives: tuple[tuple[str, ...], ...]
+    prefix: str | None = None
+
+
+def _document(article: Article) -> dict:
+    text = plain_text(article.body)
+    tags = " ".join(article.tags)
+    return {
+        "slug": article.slug,
+        "path": article.path,
+        "category": article.category,
+        "lang": article.lang,
+        "translation_of": article.translation_of or "",
+        "title": article.title,
+        "tags": tags,
+        "summary": article.summary,
+        "body": text,
+        "roots": f"{article.title} {tags} {article.summary} {text}",
+        "spell": f"{article.title} {tags} {article.summary} {text}",
+        "tag_list": article.tags,
+        "source": article.body,
+        "content_hash": article.content_hash,
+        "updated": article.updated.isoformat(),
+    }
+
+
+@dataclass
+class BuildReport:
+    """What `portal index` did."""
+
+    indexed: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    skipped_drafts: int = 0
+    problems: list = field(default_factory=list)
+    seconds: float = 0.0
+    full: bool = True
+
+
+@contextmanager
+def _write_lock(index_dir: Path):
+    """Only one writer at a time, across processes and hosts' shared disks."""
+    index_dir.mkdir(parents=True, exist_ok=True)
+    with open(index_dir / ".write.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def current_generation(index_dir: Path) -> Path | None:
+    """The generation folder readers are served from, if any."""
+    link = index_dir / "current"
+    try:
+        target = os.readlink(link)
+    except OSError:
+        return None
+    path = index_dir / target
+    return path if whoosh_index.exists_in(str(path)) else None
+
+
+def build_index(articles_dir: Path, index_dir: Path, procs: int = 1) -> BuildReport:
+    """Index every article into a new generation and swap it in atomically."""
+    started = time.perf_counter()
+    loaded = load_articles(articles_dir)
+    report = BuildReport(problems=loaded.problems)
+    with _write_lock(index_dir):
+        name = f"gen-{dt.datetime.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
+        building = index_dir / f"{name}.building"
+        building.mkdir()
+        try:
+            ix = whoosh_index.create_in(str(building), make_schema())
+            options = {"limitmb": 256}
+            if procs > 1:
+                options.update(procs=procs, multisegment=True)
+            with ix.writer(**options) as writer:
+                for article in loaded.articles:
+                    if article.draft:
+                        report.skipped_drafts += 1
+                        continue
+                    writer.add_document(**_document(article))
+                    report.indexed += 1
+            ix.close()
+            os.rename(building, index_dir / name)
+        except BaseException:
+            shutil.rmtree(building, ignore_errors=True)
+            raise
+        _swap(index_dir, name)
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _swap(index_dir: Path, name: str) -> None:
+    link = index_dir / "current"
+    previous = os.readlink(link) if link.is_symlink() else None
+    staging = index_dir / f".current-{uuid.uuid4().hex[:6]}"
+    os.symlink(name, staging)
+    os.replace(staging, link)
+    keep = {name, previous}
+    for old in index_dir.glob("gen-*"):
+        # The previous generation stays for readers still holding it.
+        if old.name not in keep and not old.name.endswith(".building"):
+            shutil.rmtree(old, ignore_errors=True)
+
+
+def update_changed(articles_dir: Path, index_dir: Path) -> BuildReport:
+    """Re-index only the articles whose content changed; build everything if no index exists."""
+    generation = current_generation(index_dir)
+    if generation is None:
+        return build_index(articles_dir, index_dir)
+    started = time.perf_counter()
+    loaded = load_articles(articles_dir)
+    report = BuildReport(problems=loaded.problems, full=False)
+    with _write_lock(index_dir):
+        ix = whoosh_index.open_dir(str(generation))
+        with ix.searcher() as searcher:
+            indexed = {
+                f["slug"]: f.get("content_hash") for f in searcher.all_stored_fields()
+            }
+        current = {a.slug: a for a in loaded.articles if not a.draft}
+        report.skipped_drafts = sum(1 for a in loaded.articles if a.draft)
+        changed = [a for slug, a in current.items() if indexed.get(slug) != a.content_hash]
+        gone = [slug for slug in indexed if slug not in current]
+        report.unchanged = len(current) - len(changed)
+        if changed or gone:
+            with ix.writer(limitmb=128) as writer:
+                for slug in gone:
+                    writer.delete_by_term("slug", slug)
+                for article in changed:
+                    writer.update_document(**_document(article))
+        report.indexed, report.removed = len(changed), len(gone)
+        ix.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+class IndexMissing(RuntimeError):
+    """No index has been built yet."""
+
+
+class WhooshSearchIndex:
+    """`SearchIndex` over the Whoosh index on disk, shared by the threads of a process."""
+
+    REFRESH_SECONDS = 1.0
+    CACHE_SIZE = 2048
+
+    def __init__(self, index_dir: Path, synonyms: SynonymTable):
+        self.index_dir = Path(index_dir)
+        self.synonyms = synonyms
+        self._local = threading.local()
+        self._cache: OrderedDict = OrderedDict()
+        self._cache_lock = threading.Lock()
+
+    # -- opening and refreshing -------------------------------------------------
+
+    def _searcher(self):
+        state = self._local
+        now = time.monotonic()
+        if getattr(state, "searcher", None) is not None and now - state.checked < self.REFRESH_SECONDS:
+            return state.searcher
+        generation = current_generation(self.index_dir)
+        if generation is None:
+            raise IndexMissing(f"no search index in {self.index_dir}; run `portal index`")
+        if getattr(state, "generation", None) != generation:
+            if getattr(state, "searcher", None) is not None:
+                state.searcher.close()
+            state.searcher = whoosh_index.open_dir(str(generation)).searcher()
+            state.generation = generation
+            state.filters = {}
+        elif not state.searcher.up_to_date():
+            state.searcher = state.searcher.refresh()
+            state.filters = {}
+        state.checked = now
+        return state.searcher
+
+    def version(self) -> tuple:
+        """Identifies the index contents, for caches."""
+        searcher = self._searcher()
+        return (str(self._local.generation), searcher.reader().generation())
+
+    def _filter(self, lang: str | None, category: str | None):
+        if not lang and not category:
+            return None
+        key = (lang, category)
+        filters = self._local.filters
+        if key not in filters:
+            parts = [Term("lang", lang)] if lang else []
+            if category:
+                parts.append(Term("category", category))
+            filters[key] = set(self._searcher().docs_for_query(And(parts)))
+        return filters[key]
+
+    # -- queries ----------------------------------------------------------------
+
+    def _units(self, text: str, lang: str | None, prefix_last: bool) -> list[_Unit]:
+        folded = [w for w in words(clean(text)[:MAX_QUERY_CHARS]) if len(w) > 1]
+        trailing_space = text[-1:].isspace()
+        last = folded[-1] if folded and prefix_last and not trailing_space else None
+        kept = [w for w in folded if w not in STOP_WORDS][:MAX_QUERY_TERMS]
+        units = [_Unit(alts) for alts in self.synonyms.expand([stem(w) for w in kept], lang)]
+        if last and kept and kept[-1] == last and len(last) >= MIN_PREFIX and not last.isdigit():
+            units[-1].prefix = last
+        return units
+
+    def _unit_query(self, unit: _Unit, fields: dict[str, float]) -> Query:
+        options: list[Query] = []
+        for stems in unit.alternatives:
+            for name, boost in fields.items():
+                seq = [root(s) for s in stems] if name == "roots" else list(stems)
+                if len(seq) == 1:
+                    options.append(Term(name, seq[0], boost=boost))
+                else:
+                    options.append(And([Term(name, s) for s in seq], boost=boost))
+        if unit.prefix:
+            for name in PREFIX_FIELDS:
+                options.append(Prefix(name, stem(unit.prefix), boost=fields.get(name, 1.0) * 0.5))
+        return Or(options)
+
+    def _query(self, units: list[_Unit], fields: dict[str, float]) -> Query:
+        return Or([self._unit_query(u, fields) for u in units], scale=0.9)
+
+    def _corrections(self, searcher, units: list[_Unit], text: str) -> dict[str, str]:
+        """Misspelt query words (no stem in the index) and their nearest indexed word."""
+        reader = searcher.reader()
+        fixes = {}
+        for word in words(clean(text)[:MAX_QUERY_CHARS]):
+            if word in STOP_WORDS or len(word) < 4 or word.isdigit() or word in fixes:
+                continue
+            s = stem(word)
+            if reader.doc_frequency("body", s) or reader.doc_frequency("title", s):
+                continue
+            if any(u.prefix == word for u in units):
+                continue
+            found = searcher.suggest("spell", word, limit=1, maxdist=2, prefix=1)
+            if found and found[0] != word:
+                fixes[word] = found[0]
+        return fixes
+
+    def search(
+        self,
+        query: str,
+        *,
+        lang: str | None = None,
+        category: str | None = None,
+        page: int = 1,
+        per_page: int = 10,
+        prefer_lang: str | None = None,
+    ) -> SearchResults:
+        """Full-text search with spelling correction, filters and pages."""
+        return self._run(query, SEARCH_FIELDS, lang, category, page, per_page, prefer_lang, False)
+
+    def suggest(self, query: str, *, lang: str | None = None, limit: int = 5) -> SearchResults:
+        """Articles for a query being typed: the last word counts as a prefix."""
+        key = ("suggest", self.version(), query, lang, limit)
+        with self._cache_lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+        results = self._run(query, SUGGEST_FIELDS, lang, None, 1, limit, None, True)
+        with self._cache_lock:
+            self._cache[key] = results
+            while len(self._cache) > self.CACHE_SIZE:
+                self._cache.popitem(last=False)
+        return results
+
+    def _run(self, text, fields, lang, category, page, per_page, prefer_lang, typing):
+        searcher = self._searcher()
+        text = clean(text)
+        units = self._units(text, lang, prefix_last=typing)
+        if not units:
+            return SearchResults(text, [], 0, page, per_page)
+        fixes = self._corrections(searcher, units, text)
+        if fixes:
+            for unit in units:
+                for wrong, right in fixes.items():
+                    if (stem(wrong),) in unit.alternatives:
+                        unit.alternatives += ((stem(right),),)
+        q = self._query(units, fields)
+        if prefer_lang and not lang:
+            q = AndMaybe(q, ConstantScoreQuery(Term("lang", prefer_lang), score=1.5))
+        found = searcher.search_page(
+            q, page, pagelen=per_page, filter=self._filter(lang, category), terms=False
+        )
+        stems = frozenset(s for u in units for alt in u.alternatives for s in alt)
+        hits = [self._hit(h, stems, units, typing) for h in found]
+        suggestion = None
+        if fixes:
+            suggestion = WORD.sub(lambda m: fixes.get(fold(m.group()), m.group()), text)
+        return SearchResults(
+            text, hits, found.total, page, per_page, suggestion, bool(fixes), stems
+        )
+
+    def _hit(self, hit, stems, units, typing) -> Hit:
+        f = hit.fields()
+        prefix = next((u.prefix for u in units if u.prefix), None) if typing else None
+        body = f"{f.get('summary', '')}" if typing else plain_text(f.get("source", ""))
+        return Hit(
+            slug=f["slug"],
+            title=f["title"],
+            category=f["category"],
+            lang=f["lang"],
+            score=round(float(hit.score or 0.0), 4),
+            snippet=make_snippet(body, stems, prefix=prefix),
+            summary=f.get("summary", ""),
+        )
+
+    # -- documents --------------------------------------------------------------
+
+    def article(self, slug: str) -> StoredArticle | None:
+        fields = self._searcher().document(slug=slug)
+        return StoredArticle.from_fields(fields) if fields else None
+
+    def slug_for_path(self, path: str) -> str | None:
+        fields = self._searcher().document(path=path)
+        return fields["slug"] if fields else None
+
+    def articles(self, *, lang: str | None = None, category: str | None = None) -> list[StoredArticle]:
+        searcher = self._searcher()
+        docs = self._filter(lang, category)
+        numbers = sorted(docs) if docs is not None else list(searcher.docs_for_query(Every()))
+        found = [StoredArticle.from_fields(searcher.stored_fields(n)) for n in numbers]
+        return sorted(found, key=lambda a: a.title.lower())
+
+    def translations(self, article: StoredArticle) -> list[StoredArticle]:
+        """Other-language versions of an article."""
+        if not article.translation_of:
+            return []
+        searcher = self._searcher()
+        docs = searcher.docs_for_query(Term("translation_of", article.translation_of))
+        found = [StoredArticle.from_fields(searcher.stored_fields(n)) for n in docs]
+        return [a for a in found if a.slug != article.slug]
+
+    def related(self, article: StoredArticle, limit: int = 5) -> list[StoredArticle]:
+        """Articles of the same language most like this one by title, tags and summary."""
+        text = f"{article.title} {' '.join(article.tags)} {article.summary}"
+        units = self._units(text, article.lang, prefix_last=False)
+        if not units:
+            return []
+        searcher = self._searcher()
+        q = self._query(units, {"title": 2.0, "tags": 2.0, "summary": 1.0})
+        found = searcher.search(q, limit=limit + 1, filter=self._filter(article.lang, None))
+        related = [StoredArticle.from_fields(h.fields()) for h in found]
+        return [a for a in related if a.slug != article.slug][:limit]

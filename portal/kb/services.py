@@ -1,0 +1,124 @@
+"""Knowledge-base services the views call: the index, rendering, votes, listings."""
+
+from collections import OrderedDict
+from pathlib import Path, PurePosixPath
+
+from flask import current_app, url_for
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from portal.analytics.services import popular_slugs
+from portal.extensions import db
+from portal.kb.articles import link_target, load_categories
+from portal.kb.index import SearchIndex, StoredArticle, WhooshSearchIndex
+from portal.kb.markup import Rendered, render
+from portal.kb.models import ArticleVote
+from portal.kb.synonyms import load_synonyms
+
+IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".webp"}
+MAX_COMMENT = 1000
+_RENDER_CACHE_SIZE = 512
+
+
+def open_index(articles_dir: Path, index_dir: Path) -> WhooshSearchIndex:
+    """The search index a process serves from."""
+    return WhooshSearchIndex(index_dir, load_synonyms(articles_dir / "_synonyms.yml"))
+
+
+def search_index() -> SearchIndex:
+    """The current application's search index."""
+    return current_app.extensions["search_index"]
+
+
+def categories() -> dict[str, dict]:
+    """Category titles and order, from the articles folder."""
+    return load_categories(current_app.config["PORTAL_ARTICLES_DIR"])
+
+
+def _resolve_link(href: str, source_path: str) -> str | None:
+    target = link_target(href, source_path)
+    if target is None:
+        path = PurePosixPath(source_path).parent / href.split("#")[0]
+        if path.suffix.lower() in IMAGE_TYPES:
+            return url_for("kb.media", path=path.as_posix())
+        return None
+    kind, value = target
+    slug = value if kind == "slug" else search_index().slug_for_path(value)
+    if slug and search_index().article(slug):
+        return url_for("kb.article", slug=slug)
+    return None
+
+
+def rendered(article: StoredArticle) -> Rendered:
+    """The article body as safe HTML, cached per content and index version."""
+    cache: OrderedDict = current_app.extensions.setdefault("kb_render_cache", OrderedDict())
+    key = (article.slug, article.content_hash, search_index().version())
+    if key not in cache:
+        cache[key] = render(article.source, article.path, _resolve_link)
+        while len(cache) > _RENDER_CACHE_SIZE:
+            cache.popitem(last=False)
+    return cache[key]
+
+
+def media_file(path: str) -> Path | None:
+    """An image that sits beside the articles, if `path` names one inside the folder."""
+    root = current_app.config["PORTAL_ARTICLES_DIR"].resolve()
+    candidate = (root / path).resolve()
+    if root not in candidate.parents or candidate.suffix.lower() not in IMAGE_TYPES:
+        return None
+    return candidate if candidate.is_file() else None
+
+
+def popular_articles(lang: str, limit: int = 6) -> list[StoredArticle]:
+    """Most viewed articles in a language; recently updated ones fill the gaps."""
+    index = search_index()
+    found = [a for s in popular_slugs(limit=limit * 3) if (a := index.article(s)) and a.lang == lang]
+    if len(found) < limit:
+        seen = {a.slug for a in found}
+        recent = sorted(index.articles(lang=lang), key=lambda a: a.updated, reverse=True)
+        found += [a for a in recent if a.slug not in seen]
+    return found[:limit]
+
+
+def cast_vote(slug: str, visitor: str, helpful: bool, comment: str | None = None) -> ArticleVote:
+    """Record or change a visitor's vote on an article."""
+    comment = (comment or "").strip()[:MAX_COMMENT] or None
+    vote = db.session.scalar(
+        select(ArticleVote).filter_by(article_slug=slug, visitor=visitor)
+    )
+    if vote is None:
+        vote = ArticleVote(article_slug=slug, visitor=visitor, helpful=helpful, comment=comment)
+        db.session.add(vote)
+        try:
+            db.session.commit()
+            return vote
+        except IntegrityError:  # the same visitor voted twice at once
+            db.session.rollback()
+            vote = db.session.scalar(
+                select(ArticleVote).filter_by(article_slug=slug, visitor=visitor)
+            )
+    vote.helpful = helpful
+    if helpful:
+        vote.comment = None
+    elif comment is not None:
+        vote.comment = comment
+    db.session.commit()
+    return vote
+
+
+def visitor_vote(slug: str, visitor: str | None) -> ArticleVote | None:
+    """The vote this visitor gave, if any."""
+    if not visitor:
+        return None
+    return db.session.scalar(select(ArticleVote).filter_by(article_slug=slug, visitor=visitor))
+
+
+def vote_counts(slug: str) -> tuple[int, int]:
+    """(helpful, not helpful) votes of an article."""
+    rows = db.session.execute(
+        select(ArticleVote.helpful, func.count())
+        .where(ArticleVote.article_slug == slug)
+        .group_by(ArticleVote.helpful)
+    )
+    counts = dict(rows.all())
+    return counts.get(True, 0), counts.get(False, 0)

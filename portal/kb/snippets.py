@@ -1,0 +1,63 @@
+"""Result snippets: the passage of an article that best matches the query,
+as plain pieces the template marks up (so nothing from the text is trusted as HTML)."""
+
+from dataclasses import dataclass
+
+from portal.kb.analysis import WORD, fold, stem
+
+WINDOW = 220
+
+
+@dataclass(frozen=True)
+class Snippet:
+    """Text pieces; odd-numbered ones matched the query."""
+
+    pieces: tuple[str, ...]
+    leading: bool = False
+    trailing: bool = False
+
+    @property
+    def text(self) -> str:
+        core = "".join(self.pieces)
+        return ("…" if self.leading else "") + core + ("…" if self.trailing else "")
+
+    def parts(self):
+        """(text, matched) pairs for the template."""
+        return [(p, i % 2 == 1) for i, p in enumerate(self.pieces)]
+
+
+def make_snippet(text: str, stems: frozenset[str], prefix: str | None = None) -> Snippet:
+    """Choose the window of `text` with most query words and mark them."""
+    matches = []
+    for m in WORD.finditer(text):
+        word = fold(m.group())
+        if stem(word) in stems or (prefix and word.startswith(prefix)):
+            matches.append((m.start(), m.end()))
+    if not text:
+        return Snippet(("",))
+    if not matches:
+        cut = text[:WINDOW]
+        end = cut.rfind(" ") if len(text) > WINDOW and " " in cut else len(cut)
+        return Snippet((text[:end],), trailing=len(text) > end)
+    best_start, best_count = matches[0][0], 0
+    for i, (start, _) in enumerate(matches):
+        count = sum(1 for s, _ in matches[i:] if s < start + WINDOW)
+        if count > best_count:
+            best_start, best_count = start, count
+    start = max(0, best_start - 40)
+    if start:
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < best_start else start
+    end = min(len(text), start + WINDOW)
+    if end < len(text):
+        space = text.rfind(" ", start, end)
+        end = space if space > start else end
+    pieces: list[str] = []
+    cursor = start
+    for s, e in matches:
+        if s < start or e > end:
+            continue
+        pieces.extend([text[cursor:s], text[s:e]])
+        cursor = e
+    pieces.append(text[cursor:end])
+    return Snippet(tuple(pieces), leading=start > 0, trailing=end < len(text))

@@ -1,0 +1,143 @@
+"""Pages of the knowledge base: home, search, categories, articles, votes."""
+
+import secrets
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
+
+from portal.analytics.services import record_search, record_view
+from portal.kb import services
+from portal.kb.forms import SearchForm, VoteForm
+
+bp = Blueprint("kb", __name__)
+
+
+def visitor_id(create: bool = False) -> str | None:
+    """A random id for this browser, kept in the signed session cookie."""
+    if "visitor" not in session and create:
+        session["visitor"] = secrets.token_hex(16)
+    return session.get("visitor")
+
+
+@bp.get("/")
+def home():
+    lang = str(get_locale())
+    index = services.search_index()
+    counts: dict[str, int] = {}
+    for article in index.articles(lang=lang):
+        counts[article.category] = counts.get(article.category, 0) + 1
+    cats = [c for c in services.categories().values() if counts.get(c["slug"])]
+    return render_template(
+        "kb/home.html",
+        form=SearchForm(formdata=None),
+        categories=cats,
+        counts=counts,
+        popular=services.popular_articles(lang),
+    )
+
+
+@bp.get("/search")
+def search():
+    form = SearchForm(request.args)
+    valid = form.validate()
+    query = form.q.data.strip() if valid or not form.q.errors else ""
+    lang = form.lang.data if not form.lang.errors else ""
+    category = form.category.data if not form.category.errors else ""
+    page = form.page.data if valid and form.page.data else 1
+    results = None
+    if query:
+        results = services.search_index().search(
+            query,
+            lang=lang or None,
+            category=category or None,
+            page=page,
+            per_page=current_app.config["PORTAL_SEARCH_PAGE_SIZE"],
+            prefer_lang=str(get_locale()),
+        )
+        if page == 1:
+            record_search(query, lang or None, results.total)
+    return render_template(
+        "kb/search.html",
+        form=form,
+        results=results,
+        query=query,
+        categories=services.categories(),
+        lang=lang,
+        category=category,
+    )
+
+
+@bp.get("/kb/category/<slug>")
+def category(slug):
+    cats = services.categories()
+    if slug not in cats:
+        abort(404)
+    lang = request.args.get("lang") if request.args.get("lang") in ("ru", "en") else None
+    lang = lang or str(get_locale())
+    articles = services.search_index().articles(lang=lang, category=slug)
+    return render_template(
+        "kb/category.html", category=cats[slug], articles=articles, lang=lang,
+        form=SearchForm(formdata=None),
+    )
+
+
+@bp.get("/kb/<slug>")
+def article(slug):
+    index = services.search_index()
+    found = index.article(slug)
+    if found is None:
+        abort(404)
+    record_view(found.slug, found.lang)
+    vote = services.visitor_vote(found.slug, visitor_id())
+    form = VoteForm(formdata=None, comment=vote.comment if vote else None)
+    return render_template(
+        "kb/article.html",
+        article=found,
+        body=services.rendered(found),
+        category=services.categories().get(found.category),
+        related=index.related(found),
+        translations=index.translations(found),
+        vote=vote,
+        votes=services.vote_counts(found.slug),
+        form=form,
+        ask_comment=request.args.get("feedback") == "1" and vote is not None and not vote.helpful,
+    )
+
+
+@bp.post("/kb/<slug>/vote")
+def vote(slug):
+    if services.search_index().article(slug) is None:
+        abort(404)
+    form = VoteForm()
+    if not form.validate_on_submit():
+        flash(_("Your vote was not saved: the form expired. Please try again."), "error")
+        return redirect(url_for("kb.article", slug=slug) + "#vote")
+    helpful = form.helpful.data == "yes"
+    services.cast_vote(slug, visitor_id(create=True), helpful, form.comment.data)
+    if helpful:
+        flash(_("Thank you! Glad the article helped."), "success")
+        return redirect(url_for("kb.article", slug=slug) + "#vote")
+    if form.comment.data:
+        flash(_("Thank you for telling us what was missing."), "success")
+        return redirect(url_for("kb.article", slug=slug) + "#vote")
+    return redirect(url_for("kb.article", slug=slug, feedback=1) + "#vote")
+
+
+@bp.get("/kb/media/<path:path>")
+def media(path):
+    found = services.media_file(path)
+    if found is None:
+        abort(404)
+    return send_file(found, max_age=3600)

@@ -1,0 +1,88 @@
+"""Site-wide pages: language switch, error pages."""
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, current_app, jsonify, redirect, render_template, request
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+
+from portal.kb.forms import LanguageForm
+from portal.kb.index import IndexMissing
+
+bp = Blueprint("site", __name__)
+LANG_COOKIE = "portal_lang"
+
+
+def choose_locale() -> str:
+    """The visitor's chosen language, else the configured default."""
+    chosen = request.cookies.get(LANG_COOKIE)
+    return chosen if chosen in ("ru", "en") else current_app.config["PORTAL_DEFAULT_LOCALE"]
+
+
+@bp.app_context_processor
+def locale_context() -> dict:
+    return {"current_locale": str(get_locale())}
+
+
+def _safe_next(target: str | None) -> str:
+    """Only local paths: never redirect a visitor to another site."""
+    parts = urlsplit(target or "/")
+    if parts.scheme or parts.netloc or not (target or "/").startswith("/") or "\\" in (target or ""):
+        return "/"
+    return target or "/"
+
+
+@bp.post("/language")
+def language():
+    form = LanguageForm()
+    response = redirect(_safe_next(form.next.data))
+    if form.validate_on_submit():
+        response.set_cookie(
+            LANG_COOKIE, form.lang.data, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
+        )
+    return response
+
+
+def _wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _error(status: int, title: str, message: str):
+    if _wants_json():
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(status, "error")
+        return jsonify(error={"code": code, "message": message}), status
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+@bp.app_errorhandler(404)
+def not_found(_error_obj):
+    return _error(404, _("Page not found"), _("There is no such page. Try searching the knowledge base."))
+
+
+@bp.app_errorhandler(405)
+def method_not_allowed(_error_obj):
+    return _error(405, _("Not allowed"), _("This address does not accept that kind of request."))
+
+
+@bp.app_errorhandler(400)
+def bad_request(_error_obj):
+    return _error(400, _("Bad request"), _("The request could not be understood. Please try again."))
+
+
+@bp.app_errorhandler(CSRFError)
+def csrf_failed(_error_obj):
+    return _error(400, _("The form expired"), _("The form expired or was sent from another page. "
+                                               "Go back, reload the page and send it again."))
+
+
+@bp.app_errorhandler(IndexMissing)
+def index_missing(_error_obj):
+    return _error(503, _("Knowledge base unavailable"),
+                  _("The search index has not been built yet. Please try again in a minute."))
+
+
+@bp.app_errorhandler(500)
+def server_error(_error_obj):
+    return _error(500, _("Something went wrong"),
+                  _("We could not complete your request. Please try again; nothing was lost."))
