@@ -1,0 +1,56 @@
+# Two commands: `make run` and `make test`. Everything else is what they need.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORTAL := $(BIN)/portal
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test setup lint format pytest bench translations index clean
+
+run: setup
+	$(PORTAL) run --host $(HOST) --port $(PORT)
+
+test: setup lint pytest
+
+setup: $(STAMP) portal/translations/ru/LC_MESSAGES/messages.mo
+	$(PORTAL) db upgrade
+	$(PORTAL) index --changed
+
+$(VENV)/bin/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(VENV)/bin/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+portal/translations/ru/LC_MESSAGES/messages.mo: portal/translations/ru/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -d portal/translations
+
+lint: $(STAMP)
+	$(BIN)/ruff check portal tests
+	$(BIN)/ruff format --check portal tests
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix portal tests
+	$(BIN)/ruff format portal tests
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+bench: setup
+	$(PORTAL) bench
+
+# Refresh the message catalogue after changing texts in code or templates.
+translations: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -o build/messages.pot .
+	$(BIN)/pybabel update -i build/messages.pot -d portal/translations --no-fuzzy-matching
+
+index: setup
+	$(PORTAL) index
+
+clean:
+	rm -rf $(VENV) index/current index/gen-* .pytest_cache .ruff_cache

@@ -1,0 +1,98 @@
+"""Shared fixtures: an application on a fresh database (SQLite, or PostgreSQL
+when PORTAL_TEST_DATABASE_URL is set) serving an index built from articles."""
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from portal import create_app
+from portal.config import PROJECT_ROOT
+from portal.extensions import db
+from portal.kb.index import build_index
+from portal.migrations import upgrade
+
+TEST_ARTICLES = Path(__file__).parent / "data" / "articles"
+
+
+def _fresh_database(tmp_path_factory) -> str:
+    url = os.environ.get("PORTAL_TEST_DATABASE_URL")
+    if not url:
+        return f"sqlite:///{tmp_path_factory.mktemp('db') / 'portal.db'}"
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+    return url
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url = _fresh_database(tmp_path_factory)
+    upgrade(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def kb_dirs(tmp_path_factory):
+    """A copy of the real knowledge base and an index built from it."""
+    root = tmp_path_factory.mktemp("kb")
+    articles = root / "articles"
+    shutil.copytree(PROJECT_ROOT / "articles", articles)
+    index = root / "index"
+    build_index(articles, index)
+    return articles, index
+
+
+@pytest.fixture(scope="session")
+def app(database_url, kb_dirs, tmp_path_factory):
+    articles, index = kb_dirs
+    app = create_app(
+        {
+            "PORTAL_DATABASE_URL": database_url,
+            "PORTAL_ARTICLES_DIR": str(articles),
+            "PORTAL_INDEX_DIR": str(index),
+            "PORTAL_INSTANCE_DIR": str(tmp_path_factory.mktemp("instance")),
+            "PORTAL_SECRET_KEY": "test-secret",
+            "TESTING": True,
+        }
+    )
+    return app
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request):
+    """Every test starts with empty tables."""
+    yield
+    if "app" in request.fixturenames:
+        app = request.getfixturevalue("app")
+        with app.app_context():
+            db.session.remove()
+            for table in reversed(db.metadata.sorted_tables):
+                db.session.execute(table.delete())
+            db.session.commit()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def csrf_token(client, url: str) -> str:
+    """The CSRF token of the form on a page, as a browser would send it back."""
+    page = client.get(url).get_data(as_text=True)
+    match = CSRF_INPUT.search(page)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1)

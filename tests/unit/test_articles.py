@@ -1,0 +1,72 @@
+from pathlib import Path
+
+from portal.config import PROJECT_ROOT
+from portal.kb.articles import load_articles, load_categories, parse_article
+
+GOOD = """---
+title: Заголовок
+slug: zagolovok
+lang: ru
+tags: [a, b]
+summary: Кратко.
+updated: 2026-01-02
+---
+Текст [ссылка](other.ru.md).
+"""
+
+
+def write(root: Path, rel: str, text: str) -> Path:
+    path = root / rel
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_parses_front_matter_and_body(tmp_path):
+    article = parse_article(write(tmp_path, "support/a.ru.md", GOOD), tmp_path)
+    assert (article.slug, article.lang, article.category) == ("zagolovok", "ru", "support")
+    assert article.tags == ["a", "b"]
+    assert article.body.startswith("Текст")
+    assert article.body_line == 9
+
+
+def test_problems_name_the_file_and_line_and_the_rest_still_loads(tmp_path):
+    write(tmp_path, "support/good.ru.md", GOOD.replace("(other.ru.md)", "(good2.ru.md)"))
+    write(tmp_path, "support/good2.ru.md", GOOD.replace("zagolovok", "drugoy"))
+    write(tmp_path, "support/bad-yaml.ru.md", GOOD.replace("summary: Кратко.", "summary: [oops"))
+    write(tmp_path, "support/dup.ru.md", GOOD)
+    write(tmp_path, "support/lang.ru.md", GOOD.replace("lang: ru", "lang: de").replace("zagolovok", "x"))
+    write(tmp_path, "support/nofront.ru.md", "Просто текст")
+    result = load_articles(tmp_path)
+    assert sorted(a.slug for a in result.articles) == ["drugoy", "zagolovok"]
+    problems = {(p.path, p.line): p.message for p in result.problems}
+    assert ("support/bad-yaml.ru.md", 7) in problems or ("support/bad-yaml.ru.md", 8) in problems
+    assert "duplicate slug" in problems[("support/dup.ru.md", 1)]
+    assert "lang" in problems[("support/lang.ru.md", 4)]
+    assert "front matter" in problems[("support/nofront.ru.md", 1)]
+    broken = [p for p in result.problems if "broken link" in p.message]
+    assert [(p.path, p.line) for p in broken] == [("support/good2.ru.md", 9)]
+
+
+def test_the_shipped_knowledge_base_parses_cleanly():
+    result = load_articles(PROJECT_ROOT / "articles")
+    assert result.problems == []
+    assert len(result.articles) >= 40
+    langs = {a.lang for a in result.articles}
+    assert langs == {"ru", "en"}
+
+
+def test_every_shipped_translation_has_its_pair():
+    result = load_articles(PROJECT_ROOT / "articles")
+    pairs: dict[str, set[str]] = {}
+    for a in result.articles:
+        if a.translation_of:
+            pairs.setdefault(a.translation_of, set()).add(a.lang)
+    assert pairs
+    assert all(langs == {"ru", "en"} for langs in pairs.values()), pairs
+
+
+def test_every_shipped_folder_has_titles_in_both_languages():
+    categories = load_categories(PROJECT_ROOT / "articles")
+    for name, info in categories.items():
+        assert info["title"]["ru"] and info["title"]["en"], name
