@@ -9,6 +9,7 @@ from flask.cli import FlaskGroup, with_appcontext
 
 from portal import create_app
 from portal.config import ConfigError
+from portal.kb import bench
 from portal.kb.api import results_json
 from portal.kb.index import build_index, update_changed
 from portal.kb.services import search_index
@@ -88,3 +89,23 @@ def search_command(query, lang, category, limit, as_json):
     click.echo(f"{data['total']} result(s)")
     for r in data["results"]:
         click.echo(f"{r['score']:8.3f}  [{r['lang']}] {r['title']}  {r['url']}")
+
+
+@main.command("bench")
+@click.option("--articles", "sizes", default="1000,10000", help="Comma-separated sizes.")
+@click.option("--queries", type=click.IntRange(10, 100_000), default=600)
+@click.option("--procs", type=click.IntRange(1, 16), default=2, help="Writer processes.")
+def bench_command(sizes, queries, procs):
+    """Measure index build time and search/suggest latency on synthetic articles."""
+    try:
+        counts = [int(s) for s in sizes.split(",") if s.strip()]
+    except ValueError:
+        raise click.BadParameter("sizes must be whole numbers, e.g. 1000,10000") from None
+    if not counts or min(counts) < 1:
+        raise click.BadParameter("give at least one positive size")
+    rows = bench.run(counts, queries, procs, echo=click.echo)
+    click.echo(bench.table(rows))
+
+
+if __name__ == "__main__":
+    main()

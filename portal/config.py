@@ -23,18 +23,35 @@ class Setting:
 
 
 SETTINGS = [
-    Setting("PORTAL_SECRET_KEY", None, "Key that signs sessions and tokens. Required in production; "
-            "without it a random key is generated once into instance/secret_key."),
-    Setting("PORTAL_DATABASE_URL", None, "SQLAlchemy database URL; default SQLite at "
-            "instance/portal.db. PostgreSQL: postgresql+psycopg://user@host/db."),
+    Setting(
+        "PORTAL_SECRET_KEY",
+        None,
+        "Key that signs sessions and tokens. Required in production; "
+        "without it a random key is generated once into instance/secret_key.",
+    ),
+    Setting(
+        "PORTAL_DATABASE_URL",
+        None,
+        "SQLAlchemy database URL; default SQLite at "
+        "instance/portal.db. PostgreSQL: postgresql+psycopg://user@host/db.",
+    ),
     Setting("PORTAL_ARTICLES_DIR", "articles", "Folder of knowledge-base articles (Markdown)."),
     Setting("PORTAL_INDEX_DIR", "index", "Folder of the built search index."),
-    Setting("PORTAL_INSTANCE_DIR", "instance", "Folder for the SQLite database, the secret key "
-            "and the local mail outbox."),
-    Setting("PORTAL_CONFIG_FILE", None, "TOML file with any of these settings; default "
-            "instance/portal.toml if it exists."),
-    Setting("PORTAL_DEFAULT_LOCALE", "ru", "Interface language for visitors who have not chosen "
-            "one (ru or en)."),
+    Setting(
+        "PORTAL_INSTANCE_DIR",
+        "instance",
+        "Folder for the SQLite database, the secret key and the local mail outbox.",
+    ),
+    Setting(
+        "PORTAL_CONFIG_FILE",
+        None,
+        "TOML file with any of these settings; default instance/portal.toml if it exists.",
+    ),
+    Setting(
+        "PORTAL_DEFAULT_LOCALE",
+        "ru",
+        "Interface language for visitors who have not chosen one (ru or en).",
+    ),
     Setting("PORTAL_SEARCH_PAGE_SIZE", 10, "Search results per page.", int),
     Setting("PORTAL_INDEX_PROCS", 2, "Processes used by a full `portal index` build.", int),
 ]

@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from portal import create_app
+from portal.cli import main
 from portal.config import PROJECT_ROOT
 from portal.extensions import db
 from portal.kb.index import build_index
@@ -61,7 +62,10 @@ def app(database_url, kb_dirs, tmp_path_factory):
             "TESTING": True,
         }
     )
-    return app
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
 
 
 @pytest.fixture(autouse=True)
@@ -83,8 +87,10 @@ def client(app):
 
 
 @pytest.fixture
-def runner(app):
-    return app.test_cli_runner()
+def portal_cli(app):
+    """Runs a `portal ...` command against the test application."""
+    runner = app.test_cli_runner()
+    return lambda *args: runner.invoke(main, args=list(args))
 
 
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

@@ -19,7 +19,9 @@ class Event(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40), index=True)
-    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
     article_slug: Mapped[str | None] = mapped_column(String(200), index=True)
     query: Mapped[str | None] = mapped_column(Text)
     lang: Mapped[str | None] = mapped_column(String(5))

@@ -14,7 +14,18 @@ from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StopFilter
 from whoosh.lang import stopwords_for_language
 
 TOKEN_PATTERN = r"\w+(?:[.]\w+)*"
-STOP_WORDS = frozenset(stopwords_for_language("ru")) | frozenset(stopwords_for_language("en"))
+# Whoosh's lists plus the politeness and filler words support questions are full of.
+EXTRA_STOP_WORDS = {
+    "это", "эта", "этот", "эти", "можно", "нужно", "пожалуйста", "здравствуйте", "спасибо",
+    "подскажите", "наш", "наша", "наше", "наши", "мой", "моя", "мое", "мои", "ваш", "ваша",
+    "свой", "своя", "также", "просто", "добрый", "hello", "please", "thanks", "thank", "hi",
+    "could", "would", "my", "our", "your", "can", "how", "why", "what",
+}  # fmt: skip
+STOP_WORDS = (
+    frozenset(stopwords_for_language("ru"))
+    | frozenset(stopwords_for_language("en"))
+    | frozenset(EXTRA_STOP_WORDS)
+)
 _CYRILLIC = re.compile(r"[а-яё]")
 WORD = re.compile(TOKEN_PATTERN)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
@@ -37,7 +48,23 @@ def stem(word: str) -> str:
     return stemmer.stemWord(word)
 
 
-_RU_SUFFIXES = ("ирова", "ова", "ева", "ива", "ыва", "лен", "ен", "ан", "ац", "ок", "к", "л", "а", "я", "й")
+_RU_SUFFIXES = (
+    "ирова",
+    "ова",
+    "ева",
+    "ива",
+    "ыва",
+    "лен",
+    "ен",
+    "ан",
+    "ац",
+    "ок",
+    "к",
+    "л",
+    "а",
+    "я",
+    "й",
+)
 ROOT_LENGTH = 5
 
 

@@ -47,6 +47,7 @@ class Article:
     translation_of: str | None = None
     draft: bool = False
     body_line: int = 1
+    slug_line: int = 1
 
 
 class ArticleError(ValueError):
@@ -138,6 +139,7 @@ def parse_article(path: Path, root: Path) -> Article:
         translation_of=str(meta["translation_of"]) if meta.get("translation_of") else None,
         draft=bool(meta.get("draft", False)),
         body_line=end + 2,
+        slug_line=line_of("slug"),
     )
 
 
@@ -175,7 +177,9 @@ def broken_links(article: Article, slugs: set[str], paths: set[str]) -> list[Pro
             known = slugs if kind == "slug" else paths
             if value not in known:
                 problems.append(
-                    Problem(article.path, article.body_line + offset, f"broken link {match.group(1)!r}")
+                    Problem(
+                        article.path, article.body_line + offset, f"broken link {match.group(1)!r}"
+                    )
                 )
     return problems
 
@@ -208,7 +212,11 @@ def load_articles(root: Path) -> LoadResult:
         hashes[rel] = article.content_hash
         if article.slug in by_slug:
             first = by_slug[article.slug].path
-            problems.append(Problem(rel, 1, f"duplicate slug {article.slug!r} (also in {first})"))
+            problems.append(
+                Problem(
+                    rel, article.slug_line, f"duplicate slug {article.slug!r} (also in {first})"
+                )
+            )
             continue
         by_slug[article.slug] = article
         articles.append(article)
@@ -228,7 +236,9 @@ def load_categories(root: Path) -> dict[str, dict]:
             meta = yaml.safe_load(path.read_text("utf-8")) or {}
         except yaml.YAMLError:
             meta = {}
-    folders = sorted(p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_")))
+    folders = sorted(
+        p.name for p in root.iterdir() if p.is_dir() and not p.name.startswith((".", "_"))
+    )
     categories = {}
     for position, name in enumerate(folders):
         info = meta.get(name) if isinstance(meta.get(name), dict) else {}
@@ -237,7 +247,9 @@ def load_categories(root: Path) -> dict[str, dict]:
         categories[name] = {
             "slug": name,
             "order": info.get("order", 100 + position),
-            "title": {lang: title.get(lang) or name.replace("-", " ").capitalize() for lang in LANGUAGES},
+            "title": {
+                lang: title.get(lang) or name.replace("-", " ").capitalize() for lang in LANGUAGES
+            },
             "description": {lang: description.get(lang, "") for lang in LANGUAGES},
         }
     return dict(sorted(categories.items(), key=lambda kv: (kv[1]["order"], kv[0])))

@@ -2,11 +2,22 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import NumberRange, Optional
+from wtforms import (
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import Length as LengthValidator
+from wtforms.validators import NumberRange, Optional
 
-LANG_CHOICES = [("", _l("All languages")), ("ru", "Русский"), ("en", "English")]
+LANG_CHOICES = [
+    SelectChoice("", _l("All languages")),
+    SelectChoice("ru", "Русский"),
+    SelectChoice("en", "English"),
+]
 MAX_QUERY_INPUT = 10_000
 
 
@@ -44,14 +55,18 @@ class ApiSuggestForm(_QueryForm):
 
 
 class VoteForm(FlaskForm):
-    """"Was this helpful?" with a comment on "No"."""
+    """ "Was this helpful?" with a comment on "No"."""
 
-    helpful = RadioField(choices=[("yes", _l("Yes")), ("no", _l("No"))], validate_choice=True)
+    helpful = RadioField(
+        choices=[SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))], validate_choice=True
+    )
     comment = TextAreaField(_l("What was missing?"), validators=[LengthValidator(max=1000)])
 
 
 class LanguageForm(FlaskForm):
     """Switching the interface language."""
 
-    lang = SelectField(choices=[("ru", "Русский"), ("en", "English")], validate_choice=True)
+    lang = SelectField(
+        choices=[SelectChoice("ru", "Русский"), SelectChoice("en", "English")], validate_choice=True
+    )
     next = StringField(default="/")

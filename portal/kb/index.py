@@ -16,12 +16,14 @@ import uuid
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Protocol
 
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, STORED, TEXT, Schema
-from whoosh.query import And, AndMaybe, ConstantScoreQuery, Every, Or, Prefix, Query, Term
+from whoosh.query import And, Every, Or, Query, Term
+from whoosh.reading import TermNotFound
 
 from portal.kb.analysis import (
     STOP_WORDS,
@@ -42,28 +44,40 @@ from portal.kb.synonyms import SynonymTable
 
 MAX_QUERY_CHARS = 500
 MAX_QUERY_TERMS = 32
-# Weights of the fields a word is looked up in: title > tags > summary > body.
-SEARCH_FIELDS = {"title": 4.0, "tags": 3.0, "summary": 2.0, "body": 1.0, "roots": 0.4}
-SUGGEST_FIELDS = {"title": 4.0, "tags": 3.0, "summary": 2.0, "roots": 0.4}
-PREFIX_FIELDS = ("title", "tags", "summary")
+# Field weights are applied BM25F-style, as repetitions in one scoring field:
+# a title word counts four times, a tag three, a summary word twice, a body word once.
+CONTENT_REPEATS = {"title": 4, "tags": 3, "summary": 2}
+HEAD_REPEATS = {"title": 2, "tags": 1, "summary": 1}
+# Search scores the whole article; suggestions the compact head (title, tags, summary).
+SEARCH_FIELDS = {"content": 1.0, "content_roots": 0.3}
+SUGGEST_FIELDS = {"head": 1.0, "head_roots": 0.3}
+ROOT_FIELDS = {"content_roots", "head_roots"}
+PREFIX_FIELD = "head"
 MIN_PREFIX = 3
+MAX_PREFIX_TERMS = 20
+PREFIX_WEIGHT = 0.6
+# Results in the reader's own language get this factor when no language is chosen.
+PREFERENCE = 1.15
+PREFERENCE_WINDOW = 20
 
 
 def make_schema() -> Schema:
     """Fields of one article in the index."""
     text = text_analyzer()
+    roots = root_analyzer()
     return Schema(
         slug=ID(stored=True, unique=True),
         path=ID(stored=True),
         category=ID(stored=True),
         lang=ID(stored=True),
         translation_of=ID(stored=True),
-        title=TEXT(analyzer=text, stored=True, phrase=False),
-        tags=TEXT(analyzer=text, phrase=False),
-        summary=TEXT(analyzer=text, stored=True, phrase=False),
-        body=TEXT(analyzer=text, phrase=False),
-        roots=TEXT(analyzer=root_analyzer(), phrase=False),
+        content=TEXT(analyzer=text, phrase=False),
+        content_roots=TEXT(analyzer=roots, phrase=False),
+        head=TEXT(analyzer=text, phrase=False),
+        head_roots=TEXT(analyzer=roots, phrase=False),
         spell=TEXT(analyzer=spelling_analyzer(), phrase=False),
+        title=STORED,
+        summary=STORED,
         tag_list=STORED,
         source=STORED,
         content_hash=STORED,
@@ -153,11 +167,22 @@ class SearchIndex(Protocol):
 
     def article(self, slug: str) -> StoredArticle | None: ...
 
-    def articles(self, *, lang: str | None = None, category: str | None = None) -> list[StoredArticle]: ...
+    def articles(
+        self, *, lang: str | None = None, category: str | None = None
+    ) -> list[StoredArticle]: ...
 
     def related(self, article: StoredArticle, limit: int = 5) -> list[StoredArticle]: ...
 
     def slug_for_path(self, path: str) -> str | None: ...
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    """One way a query can match: all `terms` in `field`, scored with `weight`."""
+
+    field: str
+    terms: tuple[str, ...]
+    weight: float
 
 
 @dataclass
@@ -168,21 +193,28 @@ class _Unit:
     prefix: str | None = None
 
 
+def _weighted(parts: dict[str, str], repeats: dict[str, int], rest: str = "") -> str:
+    return " ".join([" ".join([parts[k]] * n) for k, n in repeats.items()] + [rest])
+
+
 def _document(article: Article) -> dict:
     text = plain_text(article.body)
-    tags = " ".join(article.tags)
+    parts = {"title": article.title, "tags": " ".join(article.tags), "summary": article.summary}
+    content = _weighted(parts, CONTENT_REPEATS, text)
+    head = _weighted(parts, HEAD_REPEATS)
     return {
         "slug": article.slug,
         "path": article.path,
         "category": article.category,
         "lang": article.lang,
         "translation_of": article.translation_of or "",
+        "content": content,
+        "content_roots": content,
+        "head": head,
+        "head_roots": head,
+        "spell": f"{parts['title']} {parts['tags']} {parts['summary']} {text}",
         "title": article.title,
-        "tags": tags,
         "summary": article.summary,
-        "body": text,
-        "roots": f"{article.title} {tags} {article.summary} {text}",
-        "spell": f"{article.title} {tags} {article.summary} {text}",
         "tag_list": article.tags,
         "source": article.body,
         "content_hash": article.content_hash,
@@ -265,8 +297,9 @@ def _swap(index_dir: Path, name: str) -> None:
     os.replace(staging, link)
     keep = {name, previous}
     for old in index_dir.glob("gen-*"):
-        # The previous generation stays for readers still holding it.
-        if old.name not in keep and not old.name.endswith(".building"):
+        # The previous generation stays for readers still holding it; a
+        # ".building" folder here is what a crashed build left (we hold the lock).
+        if old.name not in keep:
             shutil.rmtree(old, ignore_errors=True)
 
 
@@ -281,9 +314,7 @@ def update_changed(articles_dir: Path, index_dir: Path) -> BuildReport:
     with _write_lock(index_dir):
         ix = whoosh_index.open_dir(str(generation))
         with ix.searcher() as searcher:
-            indexed = {
-                f["slug"]: f.get("content_hash") for f in searcher.all_stored_fields()
-            }
+            indexed = {f["slug"]: f.get("content_hash") for f in searcher.all_stored_fields()}
         current = {a.slug: a for a in loaded.articles if not a.draft}
         report.skipped_drafts = sum(1 for a in loaded.articles if a.draft)
         changed = [a for slug, a in current.items() if indexed.get(slug) != a.content_hash]
@@ -323,7 +354,10 @@ class WhooshSearchIndex:
     def _searcher(self):
         state = self._local
         now = time.monotonic()
-        if getattr(state, "searcher", None) is not None and now - state.checked < self.REFRESH_SECONDS:
+        if (
+            getattr(state, "searcher", None) is not None
+            and now - state.checked < self.REFRESH_SECONDS
+        ):
             return state.searcher
         generation = current_generation(self.index_dir)
         if generation is None:
@@ -369,34 +403,80 @@ class WhooshSearchIndex:
             units[-1].prefix = last
         return units
 
-    def _unit_query(self, unit: _Unit, fields: dict[str, float]) -> Query:
-        options: list[Query] = []
-        for stems in unit.alternatives:
-            for name, boost in fields.items():
-                seq = [root(s) for s in stems] if name == "roots" else list(stems)
-                if len(seq) == 1:
-                    options.append(Term(name, seq[0], boost=boost))
-                else:
-                    options.append(And([Term(name, s) for s in seq], boost=boost))
-        if unit.prefix:
-            for name in PREFIX_FIELDS:
-                options.append(Prefix(name, stem(unit.prefix), boost=fields.get(name, 1.0) * 0.5))
-        return Or(options)
+    def _leaves(self, reader, units: list[_Unit], fields: dict[str, float]) -> list[_Leaf]:
+        """Every (field, terms, weight) a query may match, keeping only terms the index has."""
+        leaves: dict[tuple[str, tuple[str, ...]], float] = {}
+        exact_field = next(name for name in fields if name not in ROOT_FIELDS)
+        for unit in units:
+            for stems in unit.alternatives:
+                for name, weight in fields.items():
+                    seq = tuple(root(s) for s in stems) if name in ROOT_FIELDS else stems
+                    if not all((name, t) in reader for t in seq):
+                        continue
+                    if name in ROOT_FIELDS and not self._root_adds(reader, stems, seq, exact_field):
+                        continue
+                    leaves[(name, seq)] = max(weight, leaves.get((name, seq), 0.0))
+            if unit.prefix:
+                for term in self._expand_prefix(reader, stem(unit.prefix)):
+                    key = (PREFIX_FIELD, (term,))
+                    leaves[key] = max(PREFIX_WEIGHT, leaves.get(key, 0.0))
+        return [_Leaf(name, seq, weight) for (name, seq), weight in leaves.items()]
 
-    def _query(self, units: list[_Unit], fields: dict[str, float]) -> Query:
-        return Or([self._unit_query(u, fields) for u in units], scale=0.9)
+    @staticmethod
+    def _root_adds(reader, stems, roots, exact_field) -> bool:
+        """Whether the coarse roots find articles the exact stems do not."""
+        if roots == stems:
+            return False
+        if not all((exact_field, t) in reader for t in stems):
+            return True
+        root_field = f"{exact_field}_roots"
+        return any(
+            reader.doc_frequency(root_field, r) > reader.doc_frequency(exact_field, t)
+            for r, t in zip(roots, stems, strict=True)
+        )
+
+    @staticmethod
+    def _expand_prefix(reader, prefix: str) -> list[str]:
+        """The most frequent indexed words starting with `prefix`."""
+        try:
+            candidates = list(islice(reader.expand_prefix(PREFIX_FIELD, prefix), 400))
+        except TermNotFound:
+            return []
+        if len(candidates) > MAX_PREFIX_TERMS:
+            candidates.sort(key=lambda t: -reader.doc_frequency(PREFIX_FIELD, t))
+        return candidates[:MAX_PREFIX_TERMS]
+
+    @staticmethod
+    def _query(leaves: list[_Leaf]) -> Query:
+        parts: list[Query] = []
+        for leaf in leaves:
+            if len(leaf.terms) == 1:
+                parts.append(Term(leaf.field, leaf.terms[0], boost=leaf.weight))
+            else:
+                parts.append(And([Term(leaf.field, t) for t in leaf.terms], boost=leaf.weight))
+        return Or(parts)
+
+    @staticmethod
+    def _count(searcher, leaves: list[_Leaf], allowed: set[int] | None) -> int:
+        """Exactly how many articles match, from the posting lists (no scoring)."""
+        found: set[int] = set()
+        for leaf in leaves:
+            ids: set[int] | None = None
+            for term in leaf.terms:
+                term_ids = set(searcher.postings(leaf.field, term).all_ids())
+                ids = term_ids if ids is None else ids & term_ids
+            found |= ids or set()
+        return len(found & allowed if allowed is not None else found)
 
     def _corrections(self, searcher, units: list[_Unit], text: str) -> dict[str, str]:
         """Misspelt query words (no stem in the index) and their nearest indexed word."""
         reader = searcher.reader()
         fixes = {}
-        for word in words(clean(text)[:MAX_QUERY_CHARS]):
-            if word in STOP_WORDS or len(word) < 4 or word.isdigit() or word in fixes:
+        prefixes = {u.prefix for u in units}
+        for word in words(text[:MAX_QUERY_CHARS]):
+            if word in STOP_WORDS or len(word) < 4 or word.isdigit() or word in prefixes:
                 continue
-            s = stem(word)
-            if reader.doc_frequency("body", s) or reader.doc_frequency("title", s):
-                continue
-            if any(u.prefix == word for u in units):
+            if word in fixes or ("content", stem(word)) in reader:
                 continue
             found = searcher.suggest("spell", word, limit=1, maxdist=2, prefix=1)
             if found and found[0] != word:
@@ -437,27 +517,33 @@ class WhooshSearchIndex:
         if not units:
             return SearchResults(text, [], 0, page, per_page)
         fixes = self._corrections(searcher, units, text)
-        if fixes:
-            for unit in units:
-                for wrong, right in fixes.items():
-                    if (stem(wrong),) in unit.alternatives:
-                        unit.alternatives += ((stem(right),),)
-        q = self._query(units, fields)
-        if prefer_lang and not lang:
-            q = AndMaybe(q, ConstantScoreQuery(Term("lang", prefer_lang), score=1.5))
-        found = searcher.search_page(
-            q, page, pagelen=per_page, filter=self._filter(lang, category), terms=False
-        )
+        for unit in units:
+            for wrong, right in fixes.items():
+                if (stem(wrong),) in unit.alternatives:
+                    unit.alternatives += ((stem(right),),)
+        leaves = self._leaves(searcher.reader(), units, fields)
         stems = frozenset(s for u in units for alt in u.alternatives for s in alt)
-        hits = [self._hit(h, stems, units, typing) for h in found]
         suggestion = None
         if fixes:
             suggestion = WORD.sub(lambda m: fixes.get(fold(m.group()), m.group()), text)
-        return SearchResults(
-            text, hits, found.total, page, per_page, suggestion, bool(fixes), stems
-        )
+        if not leaves:
+            return SearchResults(text, [], 0, page, per_page, suggestion, False, stems)
+        allowed = self._filter(lang, category)
+        start = (page - 1) * per_page
+        # Fetch a little more than the page so the reader's language can lead among equals.
+        window = start + per_page + (PREFERENCE_WINDOW if prefer_lang and not lang else 0)
+        found = searcher.search(self._query(leaves), limit=window, filter=allowed, terms=False)
+        ranked = [(h.score * (PREFERENCE if h["lang"] == prefer_lang else 1.0), h) for h in found]
+        if prefer_lang and not lang:
+            ranked.sort(key=lambda pair: -pair[0])
+        hits = [
+            self._hit(h, score, stems, units, typing)
+            for score, h in ranked[start : start + per_page]
+        ]
+        total = len(found) if found.has_exact_length() else self._count(searcher, leaves, allowed)
+        return SearchResults(text, hits, total, page, per_page, suggestion, bool(fixes), stems)
 
-    def _hit(self, hit, stems, units, typing) -> Hit:
+    def _hit(self, hit, score, stems, units, typing) -> Hit:
         f = hit.fields()
         prefix = next((u.prefix for u in units if u.prefix), None) if typing else None
         body = f"{f.get('summary', '')}" if typing else plain_text(f.get("source", ""))
@@ -466,7 +552,7 @@ class WhooshSearchIndex:
             title=f["title"],
             category=f["category"],
             lang=f["lang"],
-            score=round(float(hit.score or 0.0), 4),
+            score=round(float(score or 0.0), 4),
             snippet=make_snippet(body, stems, prefix=prefix),
             summary=f.get("summary", ""),
         )
@@ -481,7 +567,9 @@ class WhooshSearchIndex:
         fields = self._searcher().document(path=path)
         return fields["slug"] if fields else None
 
-    def articles(self, *, lang: str | None = None, category: str | None = None) -> list[StoredArticle]:
+    def articles(
+        self, *, lang: str | None = None, category: str | None = None
+    ) -> list[StoredArticle]:
         searcher = self._searcher()
         docs = self._filter(lang, category)
         numbers = sorted(docs) if docs is not None else list(searcher.docs_for_query(Every()))
@@ -504,7 +592,11 @@ class WhooshSearchIndex:
         if not units:
             return []
         searcher = self._searcher()
-        q = self._query(units, {"title": 2.0, "tags": 2.0, "summary": 1.0})
-        found = searcher.search(q, limit=limit + 1, filter=self._filter(article.lang, None))
+        leaves = self._leaves(searcher.reader(), units, SUGGEST_FIELDS)
+        if not leaves:
+            return []
+        found = searcher.search(
+            self._query(leaves), limit=limit + 1, filter=self._filter(article.lang, None)
+        )
         related = [StoredArticle.from_fields(h.fields()) for h in found]
         return [a for a in related if a.slug != article.slug][:limit]

@@ -82,7 +82,9 @@ class _InternalLinksExtension(Extension):
         self.source_path = source_path
 
     def extendMarkdown(self, md):  # noqa: N802 - Markdown's API name
-        md.treeprocessors.register(_InternalLinks(md, self.resolve, self.source_path), "portal_links", 5)
+        md.treeprocessors.register(
+            _InternalLinks(md, self.resolve, self.source_path), "portal_links", 5
+        )
 
 
 def render(body: str, source_path: str = "", resolve: LinkResolver | None = None) -> Rendered:

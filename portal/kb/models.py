@@ -10,7 +10,7 @@ from portal.extensions import db
 
 
 class ArticleVote(db.Model):
-    """"Was this helpful?" One vote per visitor per article; voting again changes it."""
+    """ "Was this helpful?" One vote per visitor per article; voting again changes it."""
 
     __tablename__ = "article_votes"
     __table_args__ = (UniqueConstraint("article_slug", "visitor", name="uq_article_votes_visitor"),)

@@ -72,7 +72,9 @@ def media_file(path: str) -> Path | None:
 def popular_articles(lang: str, limit: int = 6) -> list[StoredArticle]:
     """Most viewed articles in a language; recently updated ones fill the gaps."""
     index = search_index()
-    found = [a for s in popular_slugs(limit=limit * 3) if (a := index.article(s)) and a.lang == lang]
+    found = [
+        a for s in popular_slugs(limit=limit * 3) if (a := index.article(s)) and a.lang == lang
+    ]
     if len(found) < limit:
         seen = {a.slug for a in found}
         recent = sorted(index.articles(lang=lang), key=lambda a: a.updated, reverse=True)
@@ -83,9 +85,7 @@ def popular_articles(lang: str, limit: int = 6) -> list[StoredArticle]:
 def cast_vote(slug: str, visitor: str, helpful: bool, comment: str | None = None) -> ArticleVote:
     """Record or change a visitor's vote on an article."""
     comment = (comment or "").strip()[:MAX_COMMENT] or None
-    vote = db.session.scalar(
-        select(ArticleVote).filter_by(article_slug=slug, visitor=visitor)
-    )
+    vote = db.session.scalar(select(ArticleVote).filter_by(article_slug=slug, visitor=visitor))
     if vote is None:
         vote = ArticleVote(article_slug=slug, visitor=visitor, helpful=helpful, comment=comment)
         db.session.add(vote)

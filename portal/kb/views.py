@@ -88,7 +88,10 @@ def category(slug):
     lang = lang or str(get_locale())
     articles = services.search_index().articles(lang=lang, category=slug)
     return render_template(
-        "kb/category.html", category=cats[slug], articles=articles, lang=lang,
+        "kb/category.html",
+        category=cats[slug],
+        articles=articles,
+        lang=lang,
         form=SearchForm(formdata=None),
     )
 

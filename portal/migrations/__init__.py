@@ -34,6 +34,8 @@ def current_revision_is_head(database_url: str) -> bool:
     engine = create_engine(database_url)
     try:
         with engine.connect() as conn:
-            return MigrationContext.configure(conn).get_current_revision() == script.get_current_head()
+            return (
+                MigrationContext.configure(conn).get_current_revision() == script.get_current_head()
+            )
     finally:
         engine.dispose()

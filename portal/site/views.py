@@ -28,7 +28,12 @@ def locale_context() -> dict:
 def _safe_next(target: str | None) -> str:
     """Only local paths: never redirect a visitor to another site."""
     parts = urlsplit(target or "/")
-    if parts.scheme or parts.netloc or not (target or "/").startswith("/") or "\\" in (target or ""):
+    if (
+        parts.scheme
+        or parts.netloc
+        or not (target or "/").startswith("/")
+        or "\\" in (target or "")
+    ):
         return "/"
     return target or "/"
 
@@ -50,14 +55,18 @@ def _wants_json() -> bool:
 
 def _error(status: int, title: str, message: str):
     if _wants_json():
-        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(status, "error")
+        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(
+            status, "error"
+        )
         return jsonify(error={"code": code, "message": message}), status
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
 @bp.app_errorhandler(404)
 def not_found(_error_obj):
-    return _error(404, _("Page not found"), _("There is no such page. Try searching the knowledge base."))
+    return _error(
+        404, _("Page not found"), _("There is no such page. Try searching the knowledge base.")
+    )
 
 
 @bp.app_errorhandler(405)
@@ -67,22 +76,36 @@ def method_not_allowed(_error_obj):
 
 @bp.app_errorhandler(400)
 def bad_request(_error_obj):
-    return _error(400, _("Bad request"), _("The request could not be understood. Please try again."))
+    return _error(
+        400, _("Bad request"), _("The request could not be understood. Please try again.")
+    )
 
 
 @bp.app_errorhandler(CSRFError)
 def csrf_failed(_error_obj):
-    return _error(400, _("The form expired"), _("The form expired or was sent from another page. "
-                                               "Go back, reload the page and send it again."))
+    return _error(
+        400,
+        _("The form expired"),
+        _(
+            "The form expired or was sent from another page. "
+            "Go back, reload the page and send it again."
+        ),
+    )
 
 
 @bp.app_errorhandler(IndexMissing)
 def index_missing(_error_obj):
-    return _error(503, _("Knowledge base unavailable"),
-                  _("The search index has not been built yet. Please try again in a minute."))
+    return _error(
+        503,
+        _("Knowledge base unavailable"),
+        _("The search index has not been built yet. Please try again in a minute."),
+    )
 
 
 @bp.app_errorhandler(500)
 def server_error(_error_obj):
-    return _error(500, _("Something went wrong"),
-                  _("We could not complete your request. Please try again; nothing was lost."))
+    return _error(
+        500,
+        _("Something went wrong"),
+        _("We could not complete your request. Please try again; nothing was lost."),
+    )

@@ -34,14 +34,18 @@ def test_problems_name_the_file_and_line_and_the_rest_still_loads(tmp_path):
     write(tmp_path, "support/good.ru.md", GOOD.replace("(other.ru.md)", "(good2.ru.md)"))
     write(tmp_path, "support/good2.ru.md", GOOD.replace("zagolovok", "drugoy"))
     write(tmp_path, "support/bad-yaml.ru.md", GOOD.replace("summary: Кратко.", "summary: [oops"))
-    write(tmp_path, "support/dup.ru.md", GOOD)
-    write(tmp_path, "support/lang.ru.md", GOOD.replace("lang: ru", "lang: de").replace("zagolovok", "x"))
+    write(tmp_path, "support/zz-dup.ru.md", GOOD)
+    write(
+        tmp_path,
+        "support/lang.ru.md",
+        GOOD.replace("lang: ru", "lang: de").replace("zagolovok", "x"),
+    )
     write(tmp_path, "support/nofront.ru.md", "Просто текст")
     result = load_articles(tmp_path)
     assert sorted(a.slug for a in result.articles) == ["drugoy", "zagolovok"]
     problems = {(p.path, p.line): p.message for p in result.problems}
     assert ("support/bad-yaml.ru.md", 7) in problems or ("support/bad-yaml.ru.md", 8) in problems
-    assert "duplicate slug" in problems[("support/dup.ru.md", 1)]
+    assert "duplicate slug" in problems[("support/zz-dup.ru.md", 3)]
     assert "lang" in problems[("support/lang.ru.md", 4)]
     assert "front matter" in problems[("support/nofront.ru.md", 1)]
     broken = [p for p in result.problems if "broken link" in p.message]

@@ -17,8 +17,17 @@ ATTACKS = [
 @pytest.mark.parametrize("attack", ATTACKS)
 def test_raw_html_in_an_article_never_runs_script(attack):
     out = render(f"Text\n\n{attack}\n").html.lower()
-    for bad in ("<script", "javascript:", "onerror", "onload", "onclick", "<iframe", "<svg",
-                "data:text", "style="):
+    for bad in (
+        "<script",
+        "javascript:",
+        "onerror",
+        "onload",
+        "onclick",
+        "<iframe",
+        "<svg",
+        "data:text",
+        "style=",
+    ):
         assert bad not in out
 
 
@@ -36,8 +45,9 @@ def test_internal_links_are_resolved_and_external_ones_kept():
     def resolve(href, source):
         return "/kb/target" if href.startswith("../") or href.startswith("slug:") else None
 
-    html = render("[a](../crm/x.ru.md#part) [b](slug:y) [c](https://example.com)", "support/a.ru.md",
-                  resolve).html
+    html = render(
+        "[a](../crm/x.ru.md#part) [b](slug:y) [c](https://example.com)", "support/a.ru.md", resolve
+    ).html
     assert 'href="/kb/target#part"' in html
     assert 'href="/kb/target"' in html
     assert 'href="https://example.com"' in html
