@@ -24,6 +24,7 @@ from whoosh import index as whoosh_index
 from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.query import And, Every, Or, Query, Term
 from whoosh.reading import TermNotFound
+from whoosh.support.levenshtein import distance as edit_distance
 
 from portal.kb.analysis import (
     STOP_WORDS,
@@ -454,7 +455,11 @@ class WhooshSearchIndex:
                 parts.append(Term(leaf.field, leaf.terms[0], boost=leaf.weight))
             else:
                 parts.append(And([Term(leaf.field, t) for t in leaf.terms], boost=leaf.weight))
-        return Or(parts)
+        query = Or(parts)
+        # Whoosh preloads every match of small indexes; the union tree lets the
+        # top-N collector skip blocks that cannot make the page, at any size.
+        query.matcher_type = Or.DEFAULT_MATCHER
+        return query
 
     @staticmethod
     def _count(searcher, leaves: list[_Leaf], allowed: set[int] | None) -> int:
@@ -478,10 +483,27 @@ class WhooshSearchIndex:
                 continue
             if word in fixes or ("content", stem(word)) in reader:
                 continue
-            found = searcher.suggest("spell", word, limit=1, maxdist=2, prefix=1)
-            if found and found[0] != word:
-                fixes[word] = found[0]
+            found = self._nearest_word(reader, word)
+            if found:
+                fixes[word] = found
         return fixes
+
+    @staticmethod
+    def _nearest_word(reader, word: str) -> str | None:
+        """The indexed word closest to `word` (fewest edits, then most frequent)."""
+        for maxdist in (1, 2):
+            candidates: set[str] = set()
+            # Segment readers walk the word list with an automaton; a multi-segment
+            # reader would compare every word.
+            for leaf, _ in reader.leaf_readers():
+                candidates.update(leaf.terms_within("spell", word, maxdist, prefix=1))
+            candidates.discard(word)
+            if candidates:
+                return min(
+                    candidates,
+                    key=lambda w: (edit_distance(w, word), -reader.doc_frequency("spell", w), w),
+                )
+        return None
 
     def search(
         self,
