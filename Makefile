@@ -9,7 +9,10 @@ PORT ?= 5000
 
 .PHONY: run test setup lint format pytest bench translations index clean
 
+# The outbox worker runs beside the server (e-mail lands in instance/outbox/ as .eml files).
 run: setup
+	$(PORTAL) demo --if-empty
+	@$(PORTAL) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PORTAL) run --host $(HOST) --port $(PORT)
 
 test: setup lint pytest

@@ -3,7 +3,7 @@
 from flask import Flask
 
 from portal.config import PROJECT_ROOT, load_settings, secret_key
-from portal.extensions import babel, csrf, db
+from portal.extensions import babel, csrf, db, login_manager
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -21,6 +21,7 @@ def create_app(config: dict | None = None) -> Flask:
         SQLALCHEMY_DATABASE_URI=settings["PORTAL_DATABASE_URL"],
         SQLALCHEMY_ENGINE_OPTIONS={"pool_pre_ping": True},
         BABEL_DEFAULT_LOCALE=settings["PORTAL_DEFAULT_LOCALE"],
+        BABEL_DEFAULT_TIMEZONE=settings["PORTAL_TIMEZONE"],
         BABEL_TRANSLATION_DIRECTORIES=str(PROJECT_ROOT / "portal" / "translations"),
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
@@ -30,18 +31,28 @@ def create_app(config: dict | None = None) -> Flask:
     app.json.sort_keys = False
     app.config.update({k: v for k, v in (config or {}).items() if not k.startswith("PORTAL_")})
 
+    from portal.accounts import views as account_views
+    from portal.admin import views as admin_views
+    from portal.calendar.services import build_policy
+    from portal.console import views as console_views
     from portal.kb import api as kb_api
     from portal.kb import views as kb_views
     from portal.kb.services import open_index
     from portal.site import views as site_views
+    from portal.tickets import views as ticket_views
+    from portal.tickets.categories import load_categories
 
+    build_policy(app.config)  # a wrong SLA setting stops start-up with its name
     db.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=site_views.choose_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.signin"
     app.extensions["search_index"] = open_index(
         settings["PORTAL_ARTICLES_DIR"], settings["PORTAL_INDEX_DIR"]
     )
-    app.register_blueprint(site_views.bp)
-    app.register_blueprint(kb_views.bp)
-    app.register_blueprint(kb_api.bp)
+    app.extensions["ticket_categories"] = load_categories(settings["PORTAL_CATEGORIES_FILE"])
+    for module in (site_views, kb_views, kb_api, account_views, ticket_views, console_views,
+                   admin_views):  # fmt: skip
+        app.register_blueprint(module.bp)
     return app

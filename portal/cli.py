@@ -2,17 +2,19 @@
 
 import json
 import sys
+import time
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from portal import create_app
+from portal import create_app, demo
 from portal.config import ConfigError
 from portal.kb import bench
 from portal.kb.api import results_json
 from portal.kb.index import build_index, update_changed
 from portal.kb.services import search_index
+from portal.mail.services import deliver_pending, transport_from_config
 from portal.migrations import upgrade
 
 
@@ -89,6 +91,40 @@ def search_command(query, lang, category, limit, as_json):
     click.echo(f"{data['total']} result(s)")
     for r in data["results"]:
         click.echo(f"{r['score']:8.3f}  [{r['lang']}] {r['title']}  {r['url']}")
+
+
+@main.command("demo")
+@click.option("--if-empty", is_flag=True, help="Do nothing when the database has users.")
+@with_appcontext
+def demo_command(if_empty):
+    """Load demo organisations, users of every role and tier, and tickets in every state."""
+    if not demo.database_is_empty():
+        if if_empty:
+            return
+        raise click.ClickException("the database already has users; demo data needs an empty one")
+    accounts = demo.load_demo()
+    click.echo(f"Demo accounts (password: {demo.PASSWORD}):")
+    for email, role, tier in accounts:
+        if email == "coupon":
+            click.echo(f"  coupon for special requests of {tier}: {role}")
+        else:
+            click.echo(f"  {email:<24} {role:<9} {tier if role == 'customer' else ''}")
+
+
+@main.command("worker")
+@click.option("--once", is_flag=True, help="Deliver what is due and exit.")
+@click.option("--interval", type=click.FloatRange(0.2, 3600), default=5.0, show_default=True)
+@with_appcontext
+def worker_command(once, interval):
+    """Deliver the e-mail outbox (SMTP, or .eml files by default), retrying failures."""
+    transport = transport_from_config(current_app.config)
+    while True:
+        sent = deliver_pending(transport)
+        if sent:
+            click.echo(f"{sent} message(s) sent")
+        if once:
+            return
+        time.sleep(interval)
 
 
 @main.command("bench")

@@ -54,6 +54,51 @@ SETTINGS = [
     ),
     Setting("PORTAL_SEARCH_PAGE_SIZE", 10, "Search results per page.", int),
     Setting("PORTAL_INDEX_PROCS", 2, "Processes used by a full `portal index` build.", int),
+    Setting(
+        "PORTAL_BASE_URL",
+        "http://127.0.0.1:5000",
+        "Public address of the portal, for links in e-mails sent outside a web request.",
+    ),
+    Setting("PORTAL_TIMEZONE", "Europe/Moscow", "Time zone of support's business hours."),
+    Setting(
+        "PORTAL_BUSINESS_HOURS",
+        "10:00-19:00",
+        "Support's working hours on working days; "
+        "several frames separated by commas, e.g. 10:00-13:00,14:00-19:00.",
+    ),
+    Setting(
+        "PORTAL_SLA_HOURS",
+        "partner=5,commercial=6,vip=2,noncommercial=24,consultation=40,special=1",
+        "Response time limits in hours: per tier (business hours), "
+        "consultation (business hours) and special requests (round the clock).",
+    ),
+    Setting(
+        "PORTAL_DEVELOPMENT_DAYS",
+        24,
+        "Response limit, in calendar days, for requests handed to development.",
+        int,
+    ),
+    Setting(
+        "PORTAL_CATEGORIES_FILE",
+        "portal/tickets/categories.yml",
+        "Request categories and the extra fields each one asks for.",
+    ),
+    Setting("PORTAL_COUPON_REQUESTS", 15, "Special requests a new coupon holds.", int),
+    Setting("PORTAL_COUPON_DAYS", 365, "Days a coupon is valid from issue.", int),
+    Setting("PORTAL_RESET_TOKEN_HOURS", 1, "Hours a password reset link works.", int),
+    Setting(
+        "PORTAL_MAIL_TRANSPORT",
+        "file",
+        "How `portal worker` delivers e-mail: file (.eml files in instance/outbox/) or smtp.",
+    ),
+    Setting(
+        "PORTAL_MAIL_FROM", "Support portal <support@portal.local>", "Sender of notifications."
+    ),
+    Setting("PORTAL_SMTP_HOST", "localhost", "SMTP server host."),
+    Setting("PORTAL_SMTP_PORT", 25, "SMTP server port.", int),
+    Setting("PORTAL_SMTP_USER", None, "SMTP login (none: no authentication)."),
+    Setting("PORTAL_SMTP_PASSWORD", None, "SMTP password."),
+    Setting("PORTAL_SMTP_STARTTLS", False, "Use STARTTLS with the SMTP server.", bool),
 ]
 SETTING_NAMES = {s.name for s in SETTINGS}
 
@@ -70,6 +115,15 @@ def _resolve(path: str | Path) -> Path:
 def _coerce(setting: Setting, value):
     if value is None or setting.kind is str:
         return value
+    if setting.kind is bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in ("1", "true", "yes", "on"):
+            return True
+        if text in ("0", "false", "no", "off", ""):
+            return False
+        raise ConfigError(f"{setting.name} must be true or false, not {value!r}")
     try:
         return setting.kind(value)
     except (TypeError, ValueError):
@@ -101,12 +155,16 @@ def load_settings(overrides: dict | None = None) -> dict:
     values.update(overrides)
     for setting in SETTINGS:
         values[setting.name] = _coerce(setting, values[setting.name])
-    for name in ("PORTAL_ARTICLES_DIR", "PORTAL_INDEX_DIR", "PORTAL_INSTANCE_DIR"):
+    for name in (
+        "PORTAL_ARTICLES_DIR", "PORTAL_INDEX_DIR", "PORTAL_INSTANCE_DIR", "PORTAL_CATEGORIES_FILE"
+    ):  # fmt: skip
         values[name] = _resolve(values[name])
     if not values["PORTAL_DATABASE_URL"]:
         values["PORTAL_DATABASE_URL"] = f"sqlite:///{values['PORTAL_INSTANCE_DIR'] / 'portal.db'}"
     if values["PORTAL_DEFAULT_LOCALE"] not in ("ru", "en"):
         raise ConfigError("PORTAL_DEFAULT_LOCALE must be ru or en")
+    if values["PORTAL_MAIL_TRANSPORT"] not in ("file", "smtp"):
+        raise ConfigError("PORTAL_MAIL_TRANSPORT must be file or smtp")
     return values
 
 

@@ -2,7 +2,6 @@
 when PORTAL_TEST_DATABASE_URL is set) serving an index built from articles."""
 
 import os
-import re
 import shutil
 from pathlib import Path
 
@@ -91,14 +90,3 @@ def portal_cli(app):
     """Runs a `portal ...` command against the test application."""
     runner = app.test_cli_runner()
     return lambda *args: runner.invoke(main, args=list(args))
-
-
-CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
-
-
-def csrf_token(client, url: str) -> str:
-    """The CSRF token of the form on a page, as a browser would send it back."""
-    page = client.get(url).get_data(as_text=True)
-    match = CSRF_INPUT.search(page)
-    assert match, f"no CSRF token on {url}"
-    return match.group(1)

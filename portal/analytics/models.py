@@ -2,14 +2,11 @@
 
 import datetime as dt
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text
+from sqlalchemy import JSON, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from portal.clock import UTCDateTime, utcnow
 from portal.extensions import db
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 class Event(db.Model):
@@ -19,9 +16,7 @@ class Event(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(40), index=True)
-    created_at: Mapped[dt.datetime] = mapped_column(
-        DateTime(timezone=True), default=utcnow, index=True
-    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     article_slug: Mapped[str | None] = mapped_column(String(200), index=True)
     query: Mapped[str | None] = mapped_column(Text)
     lang: Mapped[str | None] = mapped_column(String(5))

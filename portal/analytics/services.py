@@ -4,7 +4,8 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from portal.analytics.models import Event, utcnow
+from portal.analytics.models import Event
+from portal.clock import utcnow
 from portal.extensions import db
 from portal.kb.analysis import clean, fold
 

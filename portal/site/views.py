@@ -1,12 +1,14 @@
 """Site-wide pages: language switch, error pages."""
 
+import datetime as dt
 from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request
-from flask_babel import get_locale
+from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 
+from portal.clock import aware
 from portal.kb.forms import LanguageForm
 from portal.kb.index import IndexMissing
 
@@ -25,23 +27,41 @@ def locale_context() -> dict:
     return {"current_locale": str(get_locale())}
 
 
-def _safe_next(target: str | None) -> str:
+@bp.app_template_filter("when")
+def when(value: dt.datetime | None, pattern: str = "EEE d MMM yyyy, HH:mm") -> str:
+    """A moment in support's time zone, e.g. "пн 30 нояб. 2026, 10:00 МСК"."""
+    if value is None:
+        return ""
+    zone = current_app.config["PORTAL_TIMEZONE"]
+    label = _("MSK") if zone == "Europe/Moscow" else zone
+    return f"{format_datetime(aware(value), pattern)} {label}"
+
+
+@bp.app_template_filter("duration")
+def duration(value: dt.timedelta | None) -> str:
+    """Business time left, e.g. "3 h 05 min"; negative values read as overdue by that much."""
+    if value is None:
+        return ""
+    minutes = int(abs(value).total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    text = _("%(h)d h %(m)02d min", h=hours, m=minutes) if hours else _("%(m)d min", m=minutes)
+    return _("overdue by %(time)s", time=text) if value < dt.timedelta(0) else text
+
+
+def safe_next(target: str | None, default: str = "/") -> str:
     """Only local paths: never redirect a visitor to another site."""
-    parts = urlsplit(target or "/")
-    if (
-        parts.scheme
-        or parts.netloc
-        or not (target or "/").startswith("/")
-        or "\\" in (target or "")
-    ):
-        return "/"
-    return target or "/"
+    if not target:
+        return default
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or "\\" in target:
+        return default
+    return target
 
 
 @bp.post("/language")
 def language():
     form = LanguageForm()
-    response = redirect(_safe_next(form.next.data))
+    response = redirect(safe_next(form.next.data))
     if form.validate_on_submit():
         response.set_cookie(
             LANG_COOKIE, form.lang.data, max_age=365 * 24 * 3600, samesite="Lax", httponly=True

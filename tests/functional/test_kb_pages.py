@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 from portal.analytics.models import Event
 from portal.extensions import db
 from portal.kb.models import ArticleVote
-from tests.conftest import csrf_token
+from tests.factories import csrf_token
 
 
 def test_home_shows_search_categories_and_popular_articles(client):

@@ -1,0 +1,168 @@
+"""Administration: organisations and tiers, users and roles, coupons, the business calendar."""
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from portal.accounts.models import Organisation, User
+from portal.admin.forms import (
+    OVERRIDE_LABELS,
+    ROLE_LABELS,
+    ActionForm,
+    OrganisationForm,
+    OverrideForm,
+    UserForm,
+)
+from portal.calendar import services as calendar
+from portal.clock import utcnow
+from portal.coupons import services as coupons
+from portal.extensions import db
+from portal.forms import choices
+from portal.mail.models import FAILED, OutboxMessage
+from portal.tickets.access import require_admin
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def admins_only():
+    require_admin()
+
+
+@bp.context_processor
+def labels() -> dict:
+    return {
+        "role_label": lambda v: str(ROLE_LABELS.get(v, v)),
+        "override_label": lambda v: str(OVERRIDE_LABELS.get(v, v)),
+    }
+
+
+@bp.get("/")
+def index():
+    return render_template(
+        "admin/index.html",
+        missing_years=calendar.years_without_data(utcnow().date()),
+        failed_mail=db.session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == FAILED)
+        ),
+        counts={
+            "users": db.session.scalar(select(func.count()).select_from(User)),
+            "organisations": db.session.scalar(select(func.count()).select_from(Organisation)),
+        },
+    )
+
+
+@bp.get("/organisations")
+def organisations():
+    rows = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    return render_template("admin/organisations.html", organisations=rows, form=OrganisationForm())
+
+
+@bp.post("/organisations")
+def create_organisation():
+    form = OrganisationForm()
+    if form.validate_on_submit():
+        db.session.add(Organisation(name=form.name.data.strip(), tier=form.tier.data))
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            flash(_("An organisation with this name already exists."), "error")
+        else:
+            flash(_("Organisation added."), "success")
+        return redirect(url_for("admin.organisations"))
+    rows = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    return render_template("admin/organisations.html", organisations=rows, form=form), 400
+
+
+@bp.route("/organisations/<int:org_id>", methods=["GET", "POST"])
+def organisation(org_id):
+    org = db.session.get(Organisation, org_id) or abort(404)
+    form = OrganisationForm(obj=org)
+    if form.validate_on_submit():
+        org.name, org.tier = form.name.data.strip(), form.tier.data
+        try:
+            db.session.commit()
+        except IntegrityError:
+            db.session.rollback()
+            form.name.errors = [_("An organisation with this name already exists.")]
+        else:
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin.organisation", org_id=org.id))
+    return render_template(
+        "admin/organisation.html",
+        org=org,
+        form=form,
+        coupon_form=ActionForm(),
+        coupons=[
+            (c, coupons.coupon_state(c, utcnow())) for c in coupons.organisation_coupons(org.id)
+        ],
+        format_code=coupons.format_code,
+    )
+
+
+@bp.post("/organisations/<int:org_id>/coupons")
+def renew_coupon(org_id):
+    org = db.session.get(Organisation, org_id) or abort(404)
+    if ActionForm().validate_on_submit():
+        coupon = coupons.renew(org)
+        flash(_("New coupon %(code)s issued; unused requests of earlier coupons are void.",
+                code=coupons.format_code(coupon.code)), "success")  # fmt: skip
+    return redirect(url_for("admin.organisation", org_id=org.id))
+
+
+@bp.get("/users")
+def users():
+    rows = db.session.scalars(select(User).order_by(User.role, User.name)).all()
+    return render_template("admin/users.html", users=rows)
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user(user_id):
+    person = db.session.get(User, user_id) or abort(404)
+    form = UserForm(obj=person)
+    orgs = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    form.organisation.choices = choices(
+        [("", _("None (non-commercial)"))] + [(str(o.id), o.name) for o in orgs]
+    )
+    if not form.is_submitted():
+        form.organisation.data = str(person.organisation_id or "")
+    if form.validate_on_submit():
+        person.name, person.role = form.name.data.strip(), form.role.data
+        person.organisation_id = int(form.organisation.data) if form.organisation.data else None
+        person.is_org_admin = form.is_org_admin.data
+        person.phone = form.phone.data or None
+        person.active = form.active.data
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("admin.users"))
+    return render_template("admin/user.html", person=person, form=form)
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+def business_calendar():
+    form = OverrideForm()
+    if form.validate_on_submit():
+        calendar.add_override(
+            form.day.data, form.kind.data, form.opens.data, form.closes.data, form.note.data or ""
+        )
+        flash(_("Saved. Deadlines use it from now on."), "success")
+        return redirect(url_for("admin.business_calendar"))
+    return render_template(
+        "admin/calendar.html",
+        form=form,
+        overrides=calendar.list_overrides(),
+        missing_years=calendar.years_without_data(utcnow().date()),
+        delete_form=ActionForm(),
+    )
+
+
+@bp.post("/calendar/<int:override_id>/delete")
+def delete_override(override_id):
+    if ActionForm().validate_on_submit():
+        calendar.delete_override(override_id)
+        flash(_("Removed."), "success")
+    return redirect(url_for("admin.business_calendar"))

@@ -1,0 +1,102 @@
+"""The specialists' console: the queue in deadline order and phone requests."""
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from portal.accounts.models import STAFF_ROLES, TIERS, User
+from portal.accounts.services import find_user
+from portal.clock import utcnow
+from portal.console.forms import PhoneRequestForm, QueueFilterForm
+from portal.coupons.services import CouponError
+from portal.extensions import db
+from portal.forms import choices
+from portal.tickets.access import require_staff
+from portal.tickets.categories import details_form_class, details_from_form
+from portal.tickets.messages import coupon_error_message, level_label, tier_label
+from portal.tickets.models import SERVICE_LEVELS, Ticket
+from portal.tickets.services import NewTicket, file_ticket, open_tickets_query, sla_view
+
+bp = Blueprint("console", __name__, url_prefix="/agent")
+
+
+@bp.before_request
+@login_required
+def staff_only():
+    require_staff()
+
+
+def _categories():
+    return current_app.extensions["ticket_categories"]
+
+
+@bp.get("/queue")
+def queue():
+    lang = str(get_locale())
+    form = QueueFilterForm(request.args)
+    form.category.choices = choices([("", _("All"))] + [
+        (slug, c.title_in(lang)) for slug, c in _categories().items()
+    ])  # fmt: skip
+    form.tier.choices = choices([("", _("All"))] + [(t, tier_label(t)) for t in TIERS])
+    form.level.choices = choices(
+        [("", _("All"))] + [(lv, level_label(lv)) for lv in SERVICE_LEVELS]
+    )
+    agents = db.session.scalars(select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.name))
+    form.assignee.choices = choices(
+        [("", _("Anyone")), ("me", _("Me")), ("none", _("Nobody"))]
+        + [(str(a.id), a.name) for a in agents]
+    )
+    form.overdue.choices = choices([("", _("Any")), ("overdue", _("Overdue")),
+                                    ("at_risk", _("At risk or overdue"))])  # fmt: skip
+    query = open_tickets_query()
+    if form.category.data:
+        query = query.where(Ticket.category == form.category.data)
+    if form.tier.data:
+        query = query.where(Ticket.tier == form.tier.data)
+    if form.level.data:
+        query = query.where(Ticket.service_level == form.level.data)
+    if form.assignee.data == "me":
+        query = query.where(Ticket.assignee_id == current_user.id)
+    elif form.assignee.data == "none":
+        query = query.where(Ticket.assignee_id.is_(None))
+    elif form.assignee.data and form.assignee.data.isdigit():
+        query = query.where(Ticket.assignee_id == int(form.assignee.data))
+    now = utcnow()
+    rows = [(t, sla_view(t, now)) for t in db.session.scalars(query.limit(500))]
+    if form.overdue.data == "overdue":
+        rows = [(t, s) for t, s in rows if s.state == "overdue"]
+    elif form.overdue.data == "at_risk":
+        rows = [(t, s) for t, s in rows if s.state in ("overdue", "at_risk")]
+    return render_template("console/queue.html", rows=rows, form=form, categories=_categories())
+
+
+@bp.route("/phone", methods=["GET", "POST"])
+def phone_request():
+    lang = str(get_locale())
+    cats = _categories()
+    chosen = request.values.get("category") if request.values.get("category") in cats else None
+    form = PhoneRequestForm()
+    form.category.choices = choices([(s, c.title_in(lang)) for s, c in cats.items()])
+    details = details_form_class(cats[chosen], lang)(prefix="details") if chosen else None
+    if request.method == "POST" and chosen and form.validate_on_submit() and details.validate():
+        customer = find_user(form.customer_email.data)
+        if customer is None or customer.role != "customer":
+            form.customer_email.errors = [_("No customer account with this e-mail.")]
+        else:
+            try:
+                ticket = file_ticket(NewTicket(
+                    author=customer, title=form.title.data, description=form.description.data,
+                    category=chosen, criticality=form.criticality.data, channel="phone",
+                    details=details_from_form(cats[chosen], details),
+                    coupon_code=form.coupon.data or None,
+                    lang=customer.locale or lang, logged_by=current_user,
+                ))  # fmt: skip
+            except CouponError as error:
+                form.coupon.errors = [coupon_error_message(error.code)]
+            else:
+                flash(_("Request %(number)s filed for %(name)s.", number=ticket.number,
+                        name=customer.name), "success")  # fmt: skip
+                return redirect(url_for("tickets.show", number=ticket.number))
+    return render_template("console/phone.html", form=form, details=details, chosen=chosen)

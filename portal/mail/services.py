@@ -1,0 +1,175 @@
+"""Writing notifications to the outbox and delivering them (SMTP, or .eml files in development)."""
+
+import datetime as dt
+import smtplib
+import ssl
+import uuid
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+from typing import Protocol
+
+from flask import current_app, render_template
+from sqlalchemy import select
+
+from portal.clock import utcnow
+from portal.extensions import db
+from portal.mail.models import FAILED, PENDING, SENT, OutboxMessage
+
+MAX_ATTEMPTS = 8
+BACKOFF_SECONDS = (30, 60, 300, 900, 1800, 3600, 7200)
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    """A link for an e-mail: the configured public address plus the route's path."""
+    path = current_app.url_map.bind("portal").build(endpoint, values)
+    return current_app.config["PORTAL_BASE_URL"].rstrip("/") + path
+
+
+def _domain() -> str:
+    return current_app.config["PORTAL_MAIL_FROM"].rsplit("@", 1)[-1].strip("> ") or "portal.local"
+
+
+def queue_mail(
+    recipient: str,
+    template: str,
+    context: dict,
+    *,
+    kind: str,
+    ticket=None,
+    in_reply_to: str | None = None,
+    references: str | None = None,
+) -> OutboxMessage:
+    """Add a notification to the outbox in the current transaction (the caller commits)."""
+    subject = render_template(f"mail/{template}.subject.txt", **context).strip()
+    message = OutboxMessage(
+        recipient=recipient,
+        subject=" ".join(subject.split()),
+        body_text=render_template(f"mail/{template}.txt", **context),
+        body_html=render_template(f"mail/{template}.html", **context),
+        message_id=make_msgid(idstring=uuid.uuid4().hex[:12], domain=_domain()),
+        in_reply_to=in_reply_to,
+        references=references,
+        ticket_id=ticket.id if ticket is not None else None,
+        kind=kind,
+    )
+    db.session.add(message)
+    return message
+
+
+def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
+    """The outbox row as a multipart e-mail; headers built by the `email` package."""
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = message.recipient
+    email["Subject"] = message.subject
+    email["Message-ID"] = message.message_id
+    email["Date"] = format_datetime(message.created_at or utcnow())
+    if message.in_reply_to:
+        email["In-Reply-To"] = message.in_reply_to
+    if message.references:
+        email["References"] = message.references
+    if message.reply_to:
+        email["Reply-To"] = message.reply_to
+    email["Auto-Submitted"] = "auto-generated"
+    email.set_content(message.body_text)
+    if message.body_html:
+        email.add_alternative(message.body_html, subtype="html")
+    return email
+
+
+class Transport(Protocol):
+    def send(self, email: EmailMessage) -> None: ...
+
+
+class FileTransport:
+    """Development transport: each message becomes an .eml file."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+
+    def send(self, email: EmailMessage) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
+        name = f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
+        staging = self.folder / f".{name}"
+        staging.write_bytes(bytes(email))
+        staging.rename(self.folder / name)
+
+
+class SmtpTransport:
+    """Delivery through an SMTP server, with STARTTLS and login when configured."""
+
+    def __init__(self, host, port, user=None, password=None, starttls=False, timeout=30):
+        self.host, self.port, self.user, self.password = host, port, user, password
+        self.starttls, self.timeout = starttls, timeout
+
+    def send(self, email: EmailMessage) -> None:
+        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            if self.starttls:
+                smtp.starttls(context=ssl.create_default_context())
+            if self.user:
+                smtp.login(self.user, self.password or "")
+            smtp.send_message(email)
+
+
+def transport_from_config(config) -> Transport:
+    """The transport the configuration asks for."""
+    if config["PORTAL_MAIL_TRANSPORT"] == "smtp":
+        return SmtpTransport(
+            config["PORTAL_SMTP_HOST"],
+            config["PORTAL_SMTP_PORT"],
+            config["PORTAL_SMTP_USER"],
+            config["PORTAL_SMTP_PASSWORD"],
+            config["PORTAL_SMTP_STARTTLS"],
+        )
+    return FileTransport(config["PORTAL_INSTANCE_DIR"] / "outbox")
+
+
+def _permanent(exc: Exception) -> bool:
+    return isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600
+
+
+LEASE = dt.timedelta(minutes=5)
+
+
+def _claim(now: dt.datetime, limit: int) -> list[int]:
+    """Take due messages for this worker: they are invisible to others for LEASE."""
+    query = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
+        .order_by(OutboxMessage.id)
+        .limit(limit)
+    )
+    if db.engine.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    claimed = db.session.scalars(query).all()
+    for message in claimed:
+        message.next_attempt_at = now + LEASE
+    ids = [m.id for m in claimed]
+    db.session.commit()
+    return ids
+
+
+def deliver_pending(transport: Transport, now: dt.datetime | None = None, limit: int = 100) -> int:
+    """Send what is due; failures are retried with backoff, permanent ones marked failed."""
+    now = now or utcnow()
+    sender = current_app.config["PORTAL_MAIL_FROM"]
+    sent = 0
+    for message_id in _claim(now, limit):
+        message = db.session.get(OutboxMessage, message_id)
+        message.attempts += 1
+        try:
+            transport.send(build_email(message, sender))
+        except (OSError, smtplib.SMTPException) as exc:
+            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
+            if _permanent(exc) or message.attempts >= MAX_ATTEMPTS:
+                message.status = FAILED
+            else:
+                delay = BACKOFF_SECONDS[min(message.attempts - 1, len(BACKOFF_SECONDS) - 1)]
+                message.next_attempt_at = now + dt.timedelta(seconds=delay)
+        else:
+            message.status, message.sent_at, message.last_error = SENT, now, None
+            sent += 1
+        db.session.commit()
+    return sent

@@ -1,0 +1,61 @@
+"""Words for ticket values, in the reader's language."""
+
+from flask_babel import lazy_gettext as _l
+
+TIER_LABELS = {
+    "partner": _l("Partner"),
+    "commercial": _l("Commercial"),
+    "vip": _l("Commercial VIP"),
+    "noncommercial": _l("Non-commercial"),
+}
+LEVEL_LABELS = {
+    "standard": _l("Standard"),
+    "special": _l("Special request"),
+    "consultation": _l("Consultation"),
+    "development": _l("Development"),
+}
+STATUS_LABELS = {
+    "new": _l("New"),
+    "open": _l("In progress"),
+    "waiting_customer": _l("Waiting for your reply"),
+    "resolved": _l("Resolved"),
+    "closed": _l("Closed"),
+}
+CRITICALITY_LABELS = {
+    "low": _l("Low"),
+    "normal": _l("Normal"),
+    "high": _l("High"),
+    "critical": _l("Critical"),
+}
+CRITICALITY_CHOICES = {
+    "low": _l("Low: a question, no hurry"),
+    "normal": _l("Normal: something does not work as expected"),
+    "high": _l("High: work is seriously hampered"),
+    "critical": _l("Critical: the site or portal is down"),
+}
+CHANNEL_LABELS = {
+    "web": _l("Web form"),
+    "email": _l("E-mail"),
+    "phone": _l("Phone"),
+    "chat": _l("Chat"),
+}
+COUPON_ERRORS = {
+    "not_found": _l("There is no such coupon for your organisation. Check the code: letters "
+                    "and digits, as in the letter you received."),
+    "expired": _l("This coupon has expired (coupons are valid for one year)."),
+    "voided": _l("This coupon was replaced by a new one when support was renewed; its unused "
+                 "requests are void. Use the new coupon."),
+    "used_up": _l("All special requests of this coupon have been used."),
+}  # fmt: skip
+
+
+def tier_label(tier: str) -> str:
+    return str(TIER_LABELS.get(tier, tier))
+
+
+def level_label(level: str) -> str:
+    return str(LEVEL_LABELS.get(level, level))
+
+
+def coupon_error_message(code: str) -> str:
+    return str(COUPON_ERRORS.get(code, COUPON_ERRORS["not_found"]))
