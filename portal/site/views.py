@@ -32,9 +32,11 @@ def when(value: dt.datetime | None, pattern: str = "EEE d MMM yyyy, HH:mm") -> s
     """A moment in support's time zone, e.g. "пн 30 нояб. 2026, 10:00 МСК"."""
     if value is None:
         return ""
+    text = format_datetime(aware(value), pattern)
+    if "H" not in pattern:
+        return text
     zone = current_app.config["PORTAL_TIMEZONE"]
-    label = _("MSK") if zone == "Europe/Moscow" else zone
-    return f"{format_datetime(aware(value), pattern)} {label}"
+    return f"{text} {_('MSK') if zone == 'Europe/Moscow' else zone}"
 
 
 @bp.app_template_filter("duration")

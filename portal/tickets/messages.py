@@ -21,6 +21,7 @@ STATUS_LABELS = {
     "resolved": _l("Resolved"),
     "closed": _l("Closed"),
 }
+STAFF_STATUS_LABELS = STATUS_LABELS | {"waiting_customer": _l("Waiting for the customer")}
 CRITICALITY_LABELS = {
     "low": _l("Low"),
     "normal": _l("Normal"),

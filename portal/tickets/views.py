@@ -12,6 +12,7 @@ from portal.tickets.categories import Category
 from portal.tickets.messages import (
     CHANNEL_LABELS,
     CRITICALITY_LABELS,
+    STAFF_STATUS_LABELS,
     STATUS_LABELS,
     level_label,
     tier_label,
@@ -29,6 +30,7 @@ def categories() -> dict[str, Category]:
 def labels() -> dict:
     return {
         "status_label": lambda v: str(STATUS_LABELS.get(v, v)),
+        "staff_status_label": lambda v: str(STAFF_STATUS_LABELS.get(v, v)),
         "criticality_label": lambda v: str(CRITICALITY_LABELS.get(v, v)),
         "level_label": level_label,
         "tier_label": tier_label,
