@@ -3,19 +3,22 @@
 import json
 import sys
 import time
+from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
 from portal import create_app, demo
-from portal.config import ConfigError
+from portal.accounts.models import TIERS
+from portal.config import PROJECT_ROOT, ConfigError
 from portal.kb import bench
 from portal.kb.api import results_json
 from portal.kb.index import build_index, update_changed
 from portal.kb.services import search_index
 from portal.mail.services import deliver_pending, transport_from_config
 from portal.migrations import upgrade
+from portal.scope import classify, evaluate, load_cases
 
 
 def _create_app():
@@ -125,6 +128,29 @@ def worker_command(once, interval):
         if once:
             return
         time.sleep(interval)
+
+
+@main.command("scope")
+@click.argument("text")
+@click.option("--lang", type=click.Choice(["ru", "en"]), default=None)
+@click.option("--tier", type=click.Choice(list(TIERS)), default=None)
+@click.option("--special", is_flag=True, help="The request carries a valid coupon.")
+def scope_command(text, lang, tier, special):
+    """Classify a request text: in_scope, out_of_scope or consultation (JSON)."""
+    result = classify(text, lang=lang, tier=tier, special=special)
+    click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
+
+
+@main.command("scope-eval")
+@click.argument("cases", type=click.Path(exists=True, dir_okay=False), default=None, required=False)
+def scope_eval_command(cases):
+    """Confusion matrix of the scope rules on a labelled set (default: the shipped one)."""
+    path = Path(cases) if cases else PROJECT_ROOT / "tests" / "data" / "scope_cases.yml"
+    try:
+        labelled = load_cases(path)
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"cannot read {path}: {exc}") from None
+    click.echo(evaluate(labelled).table())
 
 
 @main.command("bench")

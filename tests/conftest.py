@@ -78,6 +78,7 @@ def _clean_tables(request):
             for table in reversed(db.metadata.sorted_tables):
                 db.session.execute(table.delete())
             db.session.commit()
+        app.extensions.pop("sla_policy", None)  # built from a calendar table just emptied
 
 
 @pytest.fixture

@@ -37,10 +37,6 @@ class UserForm(FlaskForm):
     active = BooleanField(_l("Account active"))
 
 
-class ActionForm(FlaskForm):
-    """A button that changes something: only its CSRF token is checked."""
-
-
 class OverrideForm(FlaskForm):
     day = DateField(_l("Date"), validators=[DataRequired()])
     kind = SelectField(_l("Kind"), choices=choices(OVERRIDE_LABELS))

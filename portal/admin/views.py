@@ -10,7 +10,6 @@ from portal.accounts.models import Organisation, User
 from portal.admin.forms import (
     OVERRIDE_LABELS,
     ROLE_LABELS,
-    ActionForm,
     OrganisationForm,
     OverrideForm,
     UserForm,
@@ -19,7 +18,7 @@ from portal.calendar import services as calendar
 from portal.clock import utcnow
 from portal.coupons import services as coupons
 from portal.extensions import db
-from portal.forms import choices
+from portal.forms import ActionForm, choices
 from portal.mail.models import FAILED, OutboxMessage
 from portal.tickets.access import require_admin
 

@@ -12,12 +12,12 @@ from portal.clock import utcnow
 from portal.console.forms import PhoneRequestForm, QueueFilterForm
 from portal.coupons.services import CouponError
 from portal.extensions import db
-from portal.forms import choices
-from portal.tickets.access import require_staff
+from portal.forms import ActionForm, choices
+from portal.tickets.access import require_staff, ticket_for_viewer
 from portal.tickets.categories import details_form_class, details_from_form
 from portal.tickets.messages import coupon_error_message, level_label, tier_label
 from portal.tickets.models import SERVICE_LEVELS, Ticket
-from portal.tickets.services import NewTicket, file_ticket, open_tickets_query, sla_view
+from portal.tickets.services import NewTicket, file_ticket, open_tickets_query, sla_view, take
 
 bp = Blueprint("console", __name__, url_prefix="/agent")
 
@@ -70,6 +70,15 @@ def queue():
     elif form.overdue.data == "at_risk":
         rows = [(t, s) for t, s in rows if s.state in ("overdue", "at_risk")]
     return render_template("console/queue.html", rows=rows, form=form, categories=_categories())
+
+
+@bp.post("/tickets/<number>/take")
+def take_ticket(number):
+    ticket = ticket_for_viewer(number)
+    if ActionForm().validate_on_submit():
+        take(ticket, current_user)
+        flash(_("You have taken request %(number)s.", number=ticket.number), "success")
+    return redirect(url_for("tickets.show", number=ticket.number))
 
 
 @bp.route("/phone", methods=["GET", "POST"])

@@ -177,6 +177,30 @@ def _notify_created(ticket: Ticket) -> None:
         )
 
 
+def take(ticket: Ticket, agent: User, now: dt.datetime | None = None) -> None:
+    """A specialist takes a ticket into work; a special request's customer gets their phone."""
+    now = now or utcnow()
+    if ticket.assignee_id == agent.id:
+        return
+    previous = ticket.assignee.name if ticket.assignee else None
+    record_event(ticket, agent, "assignee", previous, agent.name, now)
+    ticket.assignee_id, ticket.assignee = agent.id, agent
+    if ticket.status == "new":
+        record_event(ticket, agent, "status", "new", "open", now)
+        ticket.status = "open"
+    ticket.updated_at = now
+    if ticket.service_level == "special":
+        with force_locale(ticket.author.locale or ticket.lang):
+            queue_mail(
+                ticket.author.email,
+                "special_taken",
+                {"ticket": ticket, "agent": agent, "url": ticket_url(ticket)},
+                kind="special_taken",
+                ticket=ticket,
+            )
+    db.session.commit()
+
+
 def change_service_level(ticket: Ticket, level: str, actor: User, now=None) -> None:
     """Move a ticket to another service level; the deadline is recomputed."""
     if level not in SERVICE_LEVELS:

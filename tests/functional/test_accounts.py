@@ -11,10 +11,16 @@ from tests.factories import PASSWORD, csrf_token, make_user, sign_in
 
 def test_sign_up_creates_a_noncommercial_customer_and_signs_in(app, client):
     token = csrf_token(client, "/signup")
-    response = client.post("/signup", data={
-        "csrf_token": token, "name": "Мария", "email": "Maria@Example.com",
-        "password": "long enough pw", "confirm": "long enough pw",
-    })  # fmt: skip
+    response = client.post(
+        "/signup",
+        data={
+            "csrf_token": token,
+            "name": "Мария",
+            "email": "Maria@Example.com",
+            "password": "long enough pw",
+            "confirm": "long enough pw",
+        },
+    )
     assert response.status_code == 302
     assert "Мария" in client.get("/").get_data(as_text=True)
     with app.app_context():
@@ -31,15 +37,27 @@ def test_sign_up_problems_are_explained(app, client):
     with app.app_context():
         make_user(email="taken@example.com")
     token = csrf_token(client, "/signup")
-    page = client.post("/signup", data={
-        "csrf_token": token, "name": "X", "email": "TAKEN@example.com",
-        "password": "long enough pw", "confirm": "long enough pw",
-    }).get_data(as_text=True)  # fmt: skip
+    page = client.post(
+        "/signup",
+        data={
+            "csrf_token": token,
+            "name": "X",
+            "email": "TAKEN@example.com",
+            "password": "long enough pw",
+            "confirm": "long enough pw",
+        },
+    ).get_data(as_text=True)
     assert "уже есть" in page or "already exists" in page
-    page = client.post("/signup", data={
-        "csrf_token": token, "name": "X", "email": "new@example.com",
-        "password": "short", "confirm": "other",
-    }).get_data(as_text=True)  # fmt: skip
+    page = client.post(
+        "/signup",
+        data={
+            "csrf_token": token,
+            "name": "X",
+            "email": "new@example.com",
+            "password": "short",
+            "confirm": "other",
+        },
+    ).get_data(as_text=True)
     assert 'aria-invalid="true"' in page
 
 
@@ -59,8 +77,10 @@ def test_sign_in_redirects_only_to_local_pages(app, client):
     with app.app_context():
         user = make_user()
     token = csrf_token(client, "/signin")
-    response = client.post("/signin?next=https://evil.example/", data={
-        "csrf_token": token, "email": user.email, "password": PASSWORD})  # fmt: skip
+    response = client.post(
+        "/signin?next=https://evil.example/",
+        data={"csrf_token": token, "email": user.email, "password": PASSWORD},
+    )
     assert response.headers["Location"] == "/"
 
 
@@ -89,8 +109,9 @@ def test_password_reset_by_emailed_token_works_once(app, client):
     client.post("/password/reset", data={"csrf_token": token, "email": "forgot@example.com"})
     path = _reset_link(app).split("5000", 1)[1]
     token = csrf_token(client, path)
-    response = client.post(path, data={"csrf_token": token, "password": "brand new pass",
-                                       "confirm": "brand new pass"})  # fmt: skip
+    response = client.post(
+        path, data={"csrf_token": token, "password": "brand new pass", "confirm": "brand new pass"}
+    )
     assert response.status_code == 302
     with app.app_context():
         assert db.session.get(User, user.id).check_password("brand new pass")
@@ -100,8 +121,9 @@ def test_password_reset_by_emailed_token_works_once(app, client):
 
 def test_reset_for_an_unknown_address_says_the_same_and_sends_nothing(app, client):
     token = csrf_token(client, "/password/reset")
-    response = client.post("/password/reset", data={"csrf_token": token,
-                                                    "email": "nobody@example.com"})  # fmt: skip
+    response = client.post(
+        "/password/reset", data={"csrf_token": token, "email": "nobody@example.com"}
+    )
     assert response.status_code == 302
     with app.app_context():
         assert db.session.scalar(select(OutboxMessage)) is None

@@ -108,15 +108,17 @@ def test_a_valid_coupon_makes_a_special_request(app):
         coupon = coupons.issue(org)
         db.session.commit()
         sunday_night = msk(2026, 11, 22, 3, 0)
-        ticket = file_ticket(new(author, coupon_code=coupons.format_code(coupon.code).lower()),
-                             now=sunday_night)  # fmt: skip
+        ticket = file_ticket(
+            new(author, coupon_code=coupons.format_code(coupon.code).lower()), now=sunday_night
+        )
         assert (ticket.service_level, ticket.status) == ("special", "open")
         assert aware(ticket.response_due) == msk(2026, 11, 22, 4, 0)
         assert db.session.get(Coupon, coupon.id).requests_used == 1
 
 
-@pytest.mark.parametrize("problem", ["not_found", "other_organisation", "expired", "voided",
-                                     "used_up"])  # fmt: skip
+@pytest.mark.parametrize(
+    "problem", ["not_found", "other_organisation", "expired", "voided", "used_up"]
+)
 def test_an_unusable_coupon_files_nothing(app, problem):
     with app.app_context():
         org = make_org("vip")
@@ -244,10 +246,12 @@ def test_the_queue_puts_out_of_turn_then_special_then_deadline(app, client):
         monday = msk(2026, 11, 23, 10, 0)
         late = file_ticket(new(noncommercial, title="Late deadline"), now=monday)
         soon = file_ticket(new(customer, title="Soon deadline"), now=monday)
-        special = file_ticket(new(customer, title="Special one", coupon_code=coupon.code),
-                              now=monday)  # fmt: skip
-        urgent = file_ticket(new(noncommercial, title="Site down", criticality="critical"),
-                             now=monday)  # fmt: skip
+        special = file_ticket(
+            new(customer, title="Special one", coupon_code=coupon.code), now=monday
+        )
+        urgent = file_ticket(
+            new(noncommercial, title="Site down", criticality="critical"), now=monday
+        )
         order = [urgent.number, special.number, soon.number, late.number]
     sign_in(client, agent)
     page = client.get("/agent/queue").get_data(as_text=True)
@@ -278,10 +282,15 @@ def test_a_specialist_logs_a_phone_request_with_the_category_fields(app, client)
     page = client.get("/agent/phone?category=telephony").get_data(as_text=True)
     assert 'name="details-phone_number"' in page
     token = csrf_token(client, "/agent/phone?category=telephony")
-    data = {"csrf_token": token, "category": "telephony", "customer_email": "caller@example.com",
-            "title": "Звонки сбрасываются", "criticality": "high",
-            "description": "Клиент позвонил: исходящие сбрасываются через 30 секунд.",
-            "details-phone_number": "not a phone"}  # fmt: skip
+    data = {
+        "csrf_token": token,
+        "category": "telephony",
+        "customer_email": "caller@example.com",
+        "title": "Звонки сбрасываются",
+        "criticality": "high",
+        "description": "Клиент позвонил: исходящие сбрасываются через 30 секунд.",
+        "details-phone_number": "not a phone",
+    }
     page = client.post("/agent/phone", data=data).get_data(as_text=True)
     assert "Введите номер телефона" in page
     response = client.post("/agent/phone", data=data | {"details-phone_number": "+7 495 123-45-67"})
