@@ -26,6 +26,11 @@ def create_app(config: dict | None = None) -> Flask:
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
         WTF_CSRF_TIME_LIMIT=None,
+        MAX_CONTENT_LENGTH=(
+            settings["PORTAL_ATTACHMENT_MAX_MB"] * settings["PORTAL_ATTACHMENTS_PER_MESSAGE"] + 1
+        )
+        * 1024
+        * 1024,
     )
     app.json.ensure_ascii = False
     app.json.sort_keys = False
@@ -41,6 +46,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.site import views as site_views
     from portal.tickets import views as ticket_views
     from portal.tickets.categories import load_categories
+    from portal.wizard import views as wizard_views
 
     build_policy(app.config)  # a wrong SLA setting stops start-up with its name
     db.init_app(app)
@@ -52,7 +58,15 @@ def create_app(config: dict | None = None) -> Flask:
         settings["PORTAL_ARTICLES_DIR"], settings["PORTAL_INDEX_DIR"]
     )
     app.extensions["ticket_categories"] = load_categories(settings["PORTAL_CATEGORIES_FILE"])
-    for module in (site_views, kb_views, kb_api, account_views, ticket_views, console_views,
-                   admin_views):  # fmt: skip
+    for module in (
+        site_views,
+        kb_views,
+        kb_api,
+        account_views,
+        wizard_views,
+        ticket_views,
+        console_views,
+        admin_views,
+    ):
         app.register_blueprint(module.bp)
     return app

@@ -85,6 +85,15 @@ SETTINGS = [
     ),
     Setting("PORTAL_COUPON_REQUESTS", 15, "Special requests a new coupon holds.", int),
     Setting("PORTAL_COUPON_DAYS", 365, "Days a coupon is valid from issue.", int),
+    Setting("PORTAL_ATTACHMENT_MAX_MB", 10, "Largest attachment, in megabytes.", int),
+    Setting("PORTAL_ATTACHMENTS_PER_MESSAGE", 5, "Most files on one message.", int),
+    Setting(
+        "PORTAL_REOPEN_DAYS",
+        30,
+        "Days after which a resolved or closed request can no "
+        "longer be reopened (a new linked request is offered instead).",
+        int,
+    ),
     Setting("PORTAL_RESET_TOKEN_HOURS", 1, "Hours a password reset link works.", int),
     Setting(
         "PORTAL_MAIL_TRANSPORT",
@@ -156,8 +165,11 @@ def load_settings(overrides: dict | None = None) -> dict:
     for setting in SETTINGS:
         values[setting.name] = _coerce(setting, values[setting.name])
     for name in (
-        "PORTAL_ARTICLES_DIR", "PORTAL_INDEX_DIR", "PORTAL_INSTANCE_DIR", "PORTAL_CATEGORIES_FILE"
-    ):  # fmt: skip
+        "PORTAL_ARTICLES_DIR",
+        "PORTAL_INDEX_DIR",
+        "PORTAL_INSTANCE_DIR",
+        "PORTAL_CATEGORIES_FILE",
+    ):
         values[name] = _resolve(values[name])
     if not values["PORTAL_DATABASE_URL"]:
         values["PORTAL_DATABASE_URL"] = f"sqlite:///{values['PORTAL_INSTANCE_DIR'] / 'portal.db'}"

@@ -59,8 +59,15 @@ def load_demo(now: dt.datetime | None = None) -> list[tuple[str, str, str]]:
     users = {}
     for email, name, role, org, org_admin, phone in USERS:
         org_id = orgs[org].id if org is not None else None
-        user = User(email=email, name=name, role=role, is_org_admin=org_admin, phone=phone,
-                    organisation_id=org_id, locale="ru")  # fmt: skip
+        user = User(
+            email=email,
+            name=name,
+            role=role,
+            is_org_admin=org_admin,
+            phone=phone,
+            organisation_id=org_id,
+            locale="ru",
+        )
         user.set_password(PASSWORD)
         db.session.add(user)
         users[email] = user
@@ -71,23 +78,40 @@ def load_demo(now: dt.datetime | None = None) -> list[tuple[str, str, str]]:
 
     def filed(email, title, text, category, ago, **extra):
         return file_ticket(
-            NewTicket(author=users[email], title=title, description=text, category=category,
-                      **extra),
+            NewTicket(
+                author=users[email], title=title, description=text, category=category, **extra
+            ),
             now=now - ago,
-        )  # fmt: skip
+        )
 
-    filed("commercial@demo.example.com", "Не приходят письма из CRM клиентам",
-          "С утра письма клиентам из карточки сделки уходят, но не доходят до адресатов. "
-          "Ящик подключён по IMAP, SPF настроен.", "mail", dt.timedelta(hours=3),
-          details={"mailbox": "sales@example.ru"})  # fmt: skip
-    filed("partner@demo.example.com", "Веб-установщик останавливается на шаге 3",
-          "При установке на тестовый сервер мастер зависает на проверке системы.", "site",
-          dt.timedelta(hours=30), criticality="high",
-          details={"site_url": "https://test.example.ru"})  # fmt: skip
-    filed("vip@demo.example.com", "Сайт недоступен после обновления ядра",
-          "После установки обновлений главная страница отдаёт ошибку 500.", "site",
-          dt.timedelta(minutes=20), criticality="critical", coupon_code=coupon.code,
-          details={"site_url": "https://holding.example.ru"})  # fmt: skip
+    filed(
+        "commercial@demo.example.com",
+        "Не приходят письма из CRM клиентам",
+        "С утра письма клиентам из карточки сделки уходят, но не доходят до адресатов. "
+        "Ящик подключён по IMAP, SPF настроен.",
+        "mail",
+        dt.timedelta(hours=3),
+        details={"mailbox": "sales@example.ru"},
+    )
+    filed(
+        "partner@demo.example.com",
+        "Веб-установщик останавливается на шаге 3",
+        "При установке на тестовый сервер мастер зависает на проверке системы.",
+        "site",
+        dt.timedelta(hours=30),
+        criticality="high",
+        details={"site_url": "https://test.example.ru"},
+    )
+    filed(
+        "vip@demo.example.com",
+        "Сайт недоступен после обновления ядра",
+        "После установки обновлений главная страница отдаёт ошибку 500.",
+        "site",
+        dt.timedelta(minutes=20),
+        criticality="critical",
+        coupon_code=coupon.code,
+        details={"site_url": "https://holding.example.ru"},
+    )
     waiting = filed(
         "demo@demo.example.com",
         "Как настроить воронку продаж?",
@@ -102,9 +126,14 @@ def load_demo(now: dt.datetime | None = None) -> list[tuple[str, str, str]]:
         now - day,
         "waiting_customer",
     )
-    resolved = filed("colleague@demo.example.com", "Не звонит телефония через SIP",
-                     "Исходящие звонки сбрасываются через 30 секунд.", "telephony", 5 * day,
-                     details={"phone_number": "+7 495 123-45-67"})  # fmt: skip
+    resolved = filed(
+        "colleague@demo.example.com",
+        "Не звонит телефония через SIP",
+        "Исходящие звонки сбрасываются через 30 секунд.",
+        "telephony",
+        5 * day,
+        details={"phone_number": "+7 495 123-45-67"},
+    )
     _reply(
         resolved,
         agent,
@@ -128,8 +157,9 @@ def load_demo(now: dt.datetime | None = None) -> list[tuple[str, str, str]]:
 
 
 def _reply(ticket, agent, text, at, status):
-    db.session.add(Message(ticket=ticket, author_id=agent.id, body=text, by_staff=True,
-                           created_at=at))  # fmt: skip
+    db.session.add(
+        Message(ticket=ticket, author_id=agent.id, body=text, by_staff=True, created_at=at)
+    )
     staff_replied(ticket, at)
     ticket.assignee_id, ticket.last_public_by_staff = agent.id, True
     record_event(ticket, agent, "status", ticket.status, status, at)

@@ -32,9 +32,17 @@ _LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 _PIECE = re.compile(r"=?\w+(?:[.]\w+)*\*?")
 _OPERATOR = re.compile(r"^(\.\.\.|~)(\d*)$")
 _RULE_KEYS = {
-    "id", "verdict", "patterns", "unless", "only_tiers", "except_tiers",
-    "unless_special", "window", "reason", "links",
-}  # fmt: skip
+    "id",
+    "verdict",
+    "patterns",
+    "unless",
+    "only_tiers",
+    "except_tiers",
+    "unless_special",
+    "window",
+    "reason",
+    "links",
+}
 
 
 class RulesError(ValueError):

@@ -102,10 +102,13 @@ def request_password_reset(email: str, reset_url) -> None:
         queue_mail(
             user.email,
             "password_reset",
-            {"user": user, "url": reset_url(reset_token(user)),
-             "hours": current_app.config["PORTAL_RESET_TOKEN_HOURS"]},
+            {
+                "user": user,
+                "url": reset_url(reset_token(user)),
+                "hours": current_app.config["PORTAL_RESET_TOKEN_HOURS"],
+            },
             kind="password_reset",
-        )  # fmt: skip
+        )
     db.session.commit()
 
 

@@ -27,15 +27,18 @@ bp = Blueprint("accounts", __name__)
 def account_error_message(error: services.AccountError) -> str:
     messages = {
         "bad_credentials": _("Wrong e-mail or password."),
-        "locked": _("Too many failed attempts. The account is locked until %(time)s; you can "
-                    "reset the password to unlock it now.",
-                    time=format_datetime(error.until, "short") if error.until else ""),
+        "locked": _(
+            "Too many failed attempts. The account is locked until %(time)s; you can "
+            "reset the password to unlock it now.",
+            time=format_datetime(error.until, "short") if error.until else "",
+        ),
         "inactive": _("This account is disabled. Please contact support."),
-        "email_taken": _("An account with this e-mail already exists. Sign in or reset the "
-                         "password."),
+        "email_taken": _(
+            "An account with this e-mail already exists. Sign in or reset the password."
+        ),
         "token_expired": _("The reset link has expired. Ask for a new one."),
         "token_invalid": _("The reset link is not valid or was already used. Ask for a new one."),
-    }  # fmt: skip
+    }
     return messages[error.code]
 
 
@@ -99,9 +102,14 @@ def reset_request():
             form.email.data,
             lambda token: absolute_url("accounts.reset_password", token=token),
         )
-        flash(_("If an account with this e-mail exists, we have sent a link to reset the "
+        flash(
+            _(
+                "If an account with this e-mail exists, we have sent a link to reset the "
                 "password. It works for %(hours)d hour(s).",
-                hours=current_app.config["PORTAL_RESET_TOKEN_HOURS"]), "success")  # fmt: skip
+                hours=current_app.config["PORTAL_RESET_TOKEN_HOURS"],
+            ),
+            "success",
+        )
         return redirect(url_for("accounts.signin"))
     return render_template("accounts/reset_request.html", form=form)
 

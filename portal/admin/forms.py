@@ -32,8 +32,10 @@ class UserForm(FlaskForm):
     role = SelectField(_l("Role"), choices=choices([(r, ROLE_LABELS[r]) for r in ROLES]))
     organisation = SelectField(_l("Organisation"), validate_choice=True)
     is_org_admin = BooleanField(_l("Sees all requests of the organisation"))
-    phone = StringField(_l("Phone (shown to customers of special requests)"),
-                        validators=[Optional(), Length(max=40)])  # fmt: skip
+    phone = StringField(
+        _l("Phone (shown to customers of special requests)"),
+        validators=[Optional(), Length(max=40)],
+    )
     active = BooleanField(_l("Account active"))
 
 

@@ -108,8 +108,13 @@ def renew_coupon(org_id):
     org = db.session.get(Organisation, org_id) or abort(404)
     if ActionForm().validate_on_submit():
         coupon = coupons.renew(org)
-        flash(_("New coupon %(code)s issued; unused requests of earlier coupons are void.",
-                code=coupons.format_code(coupon.code)), "success")  # fmt: skip
+        flash(
+            _(
+                "New coupon %(code)s issued; unused requests of earlier coupons are void.",
+                code=coupons.format_code(coupon.code),
+            ),
+            "success",
+        )
     return redirect(url_for("admin.organisation", org_id=org.id))
 
 

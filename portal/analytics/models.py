@@ -21,4 +21,5 @@ class Event(db.Model):
     query: Mapped[str | None] = mapped_column(Text)
     lang: Mapped[str | None] = mapped_column(String(5))
     results: Mapped[int | None] = mapped_column(Integer)
+    draft_id: Mapped[int | None] = mapped_column(Integer, index=True)
     data: Mapped[dict | None] = mapped_column(JSON)

@@ -42,3 +42,21 @@ def popular_slugs(days: int = 30, limit: int = 6, now: dt.datetime | None = None
         .limit(limit)
     )
     return [slug for slug, _ in rows]
+
+
+FUNNEL = (
+    "draft_started",
+    "suggestions_shown",
+    "article_opened",
+    "not_it",
+    "deflected",
+    "submitted",
+    "abandoned",
+)
+
+
+def record_funnel(kind: str, draft_id: int | None, slug: str | None = None, data=None) -> None:
+    """A step of the request funnel, in the caller's transaction."""
+    if kind not in FUNNEL:
+        raise ValueError(f"unknown funnel event {kind!r}")
+    db.session.add(Event(kind=kind, draft_id=draft_id, article_slug=slug, data=data))

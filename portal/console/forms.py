@@ -36,5 +36,6 @@ class PhoneRequestForm(FlaskForm):
     description = TextAreaField(
         _l("What the customer said"), validators=[DataRequired(), Length(max=50_000)]
     )
-    coupon = StringField(_l("Coupon (if the customer named one)"), validators=[Optional(),
-                         Length(max=40)])  # fmt: skip
+    coupon = StringField(
+        _l("Coupon (if the customer named one)"), validators=[Optional(), Length(max=40)]
+    )

@@ -36,9 +36,9 @@ def _categories():
 def queue():
     lang = str(get_locale())
     form = QueueFilterForm(request.args)
-    form.category.choices = choices([("", _("All"))] + [
-        (slug, c.title_in(lang)) for slug, c in _categories().items()
-    ])  # fmt: skip
+    form.category.choices = choices(
+        [("", _("All"))] + [(slug, c.title_in(lang)) for slug, c in _categories().items()]
+    )
     form.tier.choices = choices([("", _("All"))] + [(t, tier_label(t)) for t in TIERS])
     form.level.choices = choices(
         [("", _("All"))] + [(lv, level_label(lv)) for lv in SERVICE_LEVELS]
@@ -48,8 +48,9 @@ def queue():
         [("", _("Anyone")), ("me", _("Me")), ("none", _("Nobody"))]
         + [(str(a.id), a.name) for a in agents]
     )
-    form.overdue.choices = choices([("", _("Any")), ("overdue", _("Overdue")),
-                                    ("at_risk", _("At risk or overdue"))])  # fmt: skip
+    form.overdue.choices = choices(
+        [("", _("Any")), ("overdue", _("Overdue")), ("at_risk", _("At risk or overdue"))]
+    )
     query = open_tickets_query()
     if form.category.data:
         query = query.where(Ticket.category == form.category.data)
@@ -95,17 +96,30 @@ def phone_request():
             form.customer_email.errors = [_("No customer account with this e-mail.")]
         else:
             try:
-                ticket = file_ticket(NewTicket(
-                    author=customer, title=form.title.data, description=form.description.data,
-                    category=chosen, criticality=form.criticality.data, channel="phone",
-                    details=details_from_form(cats[chosen], details),
-                    coupon_code=form.coupon.data or None,
-                    lang=customer.locale or lang, logged_by=current_user,
-                ))  # fmt: skip
+                ticket = file_ticket(
+                    NewTicket(
+                        author=customer,
+                        title=form.title.data,
+                        description=form.description.data,
+                        category=chosen,
+                        criticality=form.criticality.data,
+                        channel="phone",
+                        details=details_from_form(cats[chosen], details),
+                        coupon_code=form.coupon.data or None,
+                        lang=customer.locale or lang,
+                        logged_by=current_user,
+                    )
+                )
             except CouponError as error:
                 form.coupon.errors = [coupon_error_message(error.code)]
             else:
-                flash(_("Request %(number)s filed for %(name)s.", number=ticket.number,
-                        name=customer.name), "success")  # fmt: skip
+                flash(
+                    _(
+                        "Request %(number)s filed for %(name)s.",
+                        number=ticket.number,
+                        name=customer.name,
+                    ),
+                    "success",
+                )
                 return redirect(url_for("tickets.show", number=ticket.number))
     return render_template("console/phone.html", form=form, details=details, chosen=chosen)

@@ -88,6 +88,22 @@ def redeem(code: str, organisation_id: int | None, now: dt.datetime | None = Non
     raise CouponError(_why_not(coupon, organisation_id, now))
 
 
+def check(code: str, organisation_id: int | None, now: dt.datetime | None = None) -> Coupon:
+    """The coupon if it could be redeemed now (nothing is used up); CouponError if not."""
+    now = now or utcnow()
+    coupon = db.session.scalar(select(Coupon).where(Coupon.code == normalise_code(code)))
+    usable = (
+        coupon is not None
+        and coupon.organisation_id == organisation_id
+        and coupon.voided_at is None
+        and aware(coupon.expires_at) > now
+        and coupon.requests_used < coupon.requests_total
+    )
+    if not usable:
+        raise CouponError(_why_not(coupon, organisation_id, now))
+    return coupon
+
+
 def _why_not(coupon: Coupon | None, organisation_id: int | None, now: dt.datetime) -> str:
     if coupon is None:
         return "not_found"

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 
 from portal.kb.forms import ApiSearchForm, ApiSuggestForm
 from portal.kb.index import SearchResults
-from portal.kb.services import search_index
+from portal.kb.services import rendered, search_index
 
 bp = Blueprint("kb_api", __name__, url_prefix="/api")
 
@@ -61,3 +61,19 @@ def suggest():
         form.q.data, lang=form.lang.data or None, limit=form.limit.data or 5
     )
     return jsonify(results_json(results))
+
+
+@bp.get("/articles/<slug>")
+def article(slug):
+    """One article's rendered body, for the panel that opens it in place."""
+    found = search_index().article(slug)
+    if found is None:
+        return jsonify(error={"code": "not_found", "message": _("No such article.")}), 404
+    return jsonify(
+        slug=found.slug,
+        title=found.title,
+        summary=found.summary,
+        lang=found.lang,
+        url=url_for("kb.article", slug=found.slug),
+        html=rendered(found).html,
+    )

@@ -21,8 +21,18 @@ from portal.config import PROJECT_ROOT
 from portal.kb.articles import load_articles
 from portal.kb.index import build_index
 
-CATEGORIES = ["crm", "tasks", "telephony", "mail", "users", "billing", "security", "backup",
-              "mobile", "support"]  # fmt: skip
+CATEGORIES = [
+    "crm",
+    "tasks",
+    "telephony",
+    "mail",
+    "users",
+    "billing",
+    "security",
+    "backup",
+    "mobile",
+    "support",
+]
 _SYLLABLES = {
     "ru": ("ка", "ро", "ли", "на", "те", "по", "ва", "ми", "ст", "ре", "ко", "ни", "да", "ло"),
     "en": ("an", "er", "in", "on", "at", "re", "st", "ti", "ca", "co", "de", "ma", "pro", "ver"),
@@ -138,13 +148,15 @@ def run(sizes: list[int], n_queries: int, procs: int, echo=print) -> list[dict]:
             generate(articles, size, vocab)
             report = build_index(articles, index_dir, procs=procs)
             echo(f"{size} articles: built in {report.seconds:.1f} s")
-            app = create_app({
-                "PORTAL_ARTICLES_DIR": str(articles),
-                "PORTAL_INDEX_DIR": str(index_dir),
-                "PORTAL_INSTANCE_DIR": str(tmp / "instance"),
-                "PORTAL_DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
-                "PORTAL_SECRET_KEY": "bench",
-            })  # fmt: skip
+            app = create_app(
+                {
+                    "PORTAL_ARTICLES_DIR": str(articles),
+                    "PORTAL_INDEX_DIR": str(index_dir),
+                    "PORTAL_INSTANCE_DIR": str(tmp / "instance"),
+                    "PORTAL_DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
+                    "PORTAL_SECRET_KEY": "bench",
+                }
+            )
             client = app.test_client()
             client.get("/api/search", query_string={"q": "warm up"})
             measured = {
@@ -153,17 +165,19 @@ def run(sizes: list[int], n_queries: int, procs: int, echo=print) -> list[dict]:
                 "suggest (repeat)": _time_requests(client, "/api/suggest", suggest_qs),
             }
             for name, times in measured.items():
-                rows.append({
-                    "articles": size,
-                    "build_s": report.seconds,
-                    "index_mb": _dir_size(index_dir) / 1e6,
-                    "endpoint": name,
-                    "queries": len(times),
-                    "p50_ms": statistics.median(times),
-                    "p99_ms": _percentile(times, 99),
-                    "max_ms": max(times),
-                    "qps": len(times) / (sum(times) / 1000),
-                })  # fmt: skip
+                rows.append(
+                    {
+                        "articles": size,
+                        "build_s": report.seconds,
+                        "index_mb": _dir_size(index_dir) / 1e6,
+                        "endpoint": name,
+                        "queries": len(times),
+                        "p50_ms": statistics.median(times),
+                        "p99_ms": _percentile(times, 99),
+                        "max_ms": max(times),
+                        "qps": len(times) / (sum(times) / 1000),
+                    }
+                )
     return rows
 
 

@@ -55,6 +55,7 @@ SUGGEST_FIELDS = {"head": 1.0, "head_roots": 0.3}
 ROOT_FIELDS = {"content_roots", "head_roots"}
 PREFIX_FIELD = "head"
 MIN_PREFIX = 3
+LONG_QUERY_WORDS = 8
 MAX_PREFIX_TERMS = 20
 PREFIX_WEIGHT = 0.6
 # Results in the reader's own language get this factor when no language is chosen.
@@ -525,7 +526,10 @@ class WhooshSearchIndex:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        results = self._run(query, SUGGEST_FIELDS, lang, None, 1, limit, None, True)
+        # A short query is a title being typed: the compact fields answer it. A long one is a
+        # request's description, and only the whole articles can match it well.
+        fields = SEARCH_FIELDS if len(words(query)) > LONG_QUERY_WORDS else SUGGEST_FIELDS
+        results = self._run(query, fields, lang, None, 1, limit, None, True)
         with self._cache_lock:
             self._cache[key] = results
             while len(self._cache) > self.CACHE_SIZE:

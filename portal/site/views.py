@@ -36,7 +36,8 @@ def when(value: dt.datetime | None, pattern: str = "EEE d MMM yyyy, HH:mm") -> s
     if "H" not in pattern:
         return text
     zone = current_app.config["PORTAL_TIMEZONE"]
-    return f"{text} {_('MSK') if zone == 'Europe/Moscow' else zone}"
+    label = _("MSK") if zone == "Europe/Moscow" else zone
+    return f"{text} {label}"
 
 
 @bp.app_template_filter("duration")
@@ -100,6 +101,16 @@ def method_not_allowed(_error_obj):
 def bad_request(_error_obj):
     return _error(
         400, _("Bad request"), _("The request could not be understood. Please try again.")
+    )
+
+
+@bp.app_errorhandler(413)
+def too_large(_error_obj):
+    limit = current_app.config["PORTAL_ATTACHMENT_MAX_MB"]
+    return _error(
+        413,
+        _("Files too large"),
+        _("Attachments may be up to %(mb)d MB each. Go back and attach smaller files.", mb=limit),
     )
 
 

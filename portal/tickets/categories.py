@@ -99,9 +99,11 @@ def _wtforms_field(spec: ExtraField, lang: str):
         "textarea": (TextAreaField, [Length(max=5000)]),
         "email": (EmailField, [Email(), Length(max=254)]),
         "url": (URLField, [URL(require_tld=False), Length(max=500)]),
-        "phone": (StringField, [Regexp(PHONE, message=_l("Enter a phone number, e.g. "
-                                                         "+7 495 123-45-67."))]),
-    }  # fmt: skip
+        "phone": (
+            StringField,
+            [Regexp(PHONE, message=_l("Enter a phone number, e.g. +7 495 123-45-67."))],
+        ),
+    }
     cls, extra = kinds[spec.type]
     return cls(label, validators=validators + extra, description=description)
 

@@ -41,13 +41,17 @@ CHANNEL_LABELS = {
     "chat": _l("Chat"),
 }
 COUPON_ERRORS = {
-    "not_found": _l("There is no such coupon for your organisation. Check the code: letters "
-                    "and digits, as in the letter you received."),
+    "not_found": _l(
+        "There is no such coupon for your organisation. Check the code: letters "
+        "and digits, as in the letter you received."
+    ),
     "expired": _l("This coupon has expired (coupons are valid for one year)."),
-    "voided": _l("This coupon was replaced by a new one when support was renewed; its unused "
-                 "requests are void. Use the new coupon."),
+    "voided": _l(
+        "This coupon was replaced by a new one when support was renewed; its unused "
+        "requests are void. Use the new coupon."
+    ),
     "used_up": _l("All special requests of this coupon have been used."),
-}  # fmt: skip
+}
 
 
 def tier_label(tier: str) -> str:
@@ -60,3 +64,18 @@ def level_label(level: str) -> str:
 
 def coupon_error_message(code: str) -> str:
     return str(COUPON_ERRORS.get(code, COUPON_ERRORS["not_found"]))
+
+
+UPLOAD_ERRORS = {
+    "too_big": _l("“%(name)s” is larger than the limit."),
+    "too_many": _l("“%(name)s” was not added: too many files on one message."),
+    "type": _l("“%(name)s” is not an allowed type: attach images, PDF, text, logs or ZIP."),
+    "empty": _l("“%(name)s” is empty."),
+    "archive": _l(
+        "“%(name)s” is a damaged or unsafe archive (too many files or too large when unpacked)."
+    ),
+}
+
+
+def upload_error_message(code: str, name: str) -> str:
+    return str(UPLOAD_ERRORS.get(code, UPLOAD_ERRORS["type"])) % {"name": name}

@@ -109,6 +109,7 @@ class Attachment(db.Model):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     message: Mapped[Message] = relationship(back_populates="attachments")
+    ticket: Mapped[Ticket] = relationship()
 
 
 class TicketEvent(db.Model):

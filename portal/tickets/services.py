@@ -155,8 +155,6 @@ def file_ticket(new: NewTicket, now: dt.datetime | None = None) -> Ticket:
         db.session.commit()
     except Exception:
         db.session.rollback()
-        for stored in new.attachments:
-            stored.discard()
         raise
     return ticket
 

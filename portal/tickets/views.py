@@ -1,13 +1,15 @@
 """The ticket page and its JSON."""
 
-from flask import Blueprint, current_app, jsonify, render_template
-from flask_login import login_required
+from flask import Blueprint, abort, current_app, jsonify, render_template, send_file
+from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from portal.calendar.services import sla_policy
 from portal.clock import aware
+from portal.extensions import db
 from portal.kb.markup import render
-from portal.tickets.access import ticket_for_viewer
+from portal.tickets.access import can_view, ticket_for_viewer
+from portal.tickets.attachments import storage_dir
 from portal.tickets.categories import Category
 from portal.tickets.messages import (
     CHANNEL_LABELS,
@@ -17,6 +19,7 @@ from portal.tickets.messages import (
     level_label,
     tier_label,
 )
+from portal.tickets.models import Attachment
 from portal.tickets.services import sla_view
 
 bp = Blueprint("tickets", __name__)
@@ -55,6 +58,26 @@ def show(number):
         sla=sla_view(ticket),
         tz=sla_policy().calendar.tz,
     )
+
+
+@bp.get("/attachments/<int:attachment_id>")
+@login_required
+def attachment(attachment_id):
+    """A file of a ticket, only to those who may see the ticket (and its message)."""
+    item = db.session.get(Attachment, attachment_id)
+    if item is None or not can_view(current_user, item.message.ticket):
+        abort(404)
+    if item.message.internal and not current_user.is_staff:
+        abort(404)
+    response = send_file(
+        storage_dir() / item.stored_name,
+        mimetype=item.content_type,
+        as_attachment=True,
+        download_name=item.filename,
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 @bp.get("/api/tickets/<number>")
