@@ -7,7 +7,7 @@ PORTAL := $(BIN)/portal
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup lint format pytest bench translations index clean
+.PHONY: run test setup lint format pytest browser bench translations index clean
 
 # The outbox worker runs beside the server (e-mail lands in instance/outbox/ as .eml files).
 run: setup
@@ -15,7 +15,7 @@ run: setup
 	@$(PORTAL) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PORTAL) run --host $(HOST) --port $(PORT)
 
-test: setup lint pytest
+test: setup lint browser pytest
 
 setup: $(STAMP) portal/translations/ru/LC_MESSAGES/messages.mo
 	$(PORTAL) db upgrade
@@ -43,6 +43,12 @@ format: $(STAMP)
 
 pytest: $(STAMP)
 	$(BIN)/pytest
+
+# Browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "Installing Debian's chromium for the browser tests"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 bench: setup
 	$(PORTAL) bench

@@ -43,6 +43,9 @@ from portal.kb.markup import plain_text
 from portal.kb.snippets import Snippet, make_snippet
 from portal.kb.synonyms import SynonymTable
 
+# Bump when the schema or the analysis changes: older indexes are then rebuilt, not reused.
+SCHEMA_VERSION = "3"
+SCHEMA_FILE = "portal-schema-version"
 MAX_QUERY_CHARS = 500
 MAX_QUERY_TERMS = 32
 # Field weights are applied BM25F-style, as repetitions in one scoring field:
@@ -250,14 +253,18 @@ def _write_lock(index_dir: Path):
 
 
 def current_generation(index_dir: Path) -> Path | None:
-    """The generation folder readers are served from, if any."""
+    """The generation folder readers are served from, if any and of this schema version."""
     link = index_dir / "current"
     try:
         target = os.readlink(link)
     except OSError:
         return None
     path = index_dir / target
-    return path if whoosh_index.exists_in(str(path)) else None
+    try:
+        version = (path / SCHEMA_FILE).read_text().strip()
+    except OSError:
+        return None
+    return path if version == SCHEMA_VERSION and whoosh_index.exists_in(str(path)) else None
 
 
 def build_index(articles_dir: Path, index_dir: Path, procs: int = 1) -> BuildReport:
@@ -282,6 +289,7 @@ def build_index(articles_dir: Path, index_dir: Path, procs: int = 1) -> BuildRep
                     writer.add_document(**_document(article))
                     report.indexed += 1
             ix.close()
+            (building / SCHEMA_FILE).write_text(SCHEMA_VERSION)
             os.rename(building, index_dir / name)
         except BaseException:
             shutil.rmtree(building, ignore_errors=True)

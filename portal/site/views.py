@@ -40,6 +40,16 @@ def when(value: dt.datetime | None, pattern: str = "EEE d MMM yyyy, HH:mm") -> s
     return f"{text} {label}"
 
 
+@bp.app_template_filter("filesize")
+def filesize(size: int) -> str:
+    """A file size people read: 812 B, 14.2 KB, 3.1 MB."""
+    if size < 1024:
+        return _("%(n)d B", n=size)
+    if size < 1024 * 1024:
+        return _("%(n).1f KB", n=size / 1024)
+    return _("%(n).1f MB", n=size / 1024 / 1024)
+
+
 @bp.app_template_filter("duration")
 def duration(value: dt.timedelta | None) -> str:
     """Business time left, e.g. "3 h 05 min"; negative values read as overdue by that much."""

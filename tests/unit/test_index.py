@@ -213,3 +213,13 @@ def test_a_build_killed_midway_leaves_the_served_index_intact(kb, tmp_path):
     build_index(articles, index_dir)
     assert not list(index_dir.glob("*.building"))
     assert index.search("обращение").total > 1000
+
+
+def test_an_index_of_an_older_schema_is_rebuilt_not_reused(kb):
+    articles, index_dir, index = kb
+    (current_generation(index_dir) / "portal-schema-version").write_text("0")
+    assert current_generation(index_dir) is None
+    report = update_changed(articles, index_dir)
+    assert report.full and report.indexed == 6
+    index.REFRESH_SECONDS = 0
+    assert slugs(index.search("сервера"))[0] == "ustanovka-na-server"
