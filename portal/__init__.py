@@ -43,12 +43,14 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.kb import api as kb_api
     from portal.kb import views as kb_views
     from portal.kb.services import open_index
+    from portal.scope import load_rules
     from portal.site import views as site_views
     from portal.tickets import views as ticket_views
     from portal.tickets.categories import load_categories
     from portal.wizard import views as wizard_views
 
     build_policy(app.config)  # a wrong SLA setting stops start-up with its name
+    load_rules(settings["PORTAL_SCOPE_RULES_FILE"])  # so does a broken scope rules file
     db.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=site_views.choose_locale)

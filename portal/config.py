@@ -83,6 +83,11 @@ SETTINGS = [
         "portal/tickets/categories.yml",
         "Request categories and the extra fields each one asks for.",
     ),
+    Setting(
+        "PORTAL_SCOPE_RULES_FILE",
+        "portal/scope_rules.yml",
+        "Rules that decide what is out of support's scope or a consultation.",
+    ),
     Setting("PORTAL_COUPON_REQUESTS", 15, "Special requests a new coupon holds.", int),
     Setting("PORTAL_COUPON_DAYS", 365, "Days a coupon is valid from issue.", int),
     Setting("PORTAL_ATTACHMENT_MAX_MB", 10, "Largest attachment, in megabytes.", int),

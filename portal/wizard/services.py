@@ -13,7 +13,7 @@ from portal.calendar.services import sla_policy
 from portal.clock import utcnow
 from portal.coupons.services import CouponError, check
 from portal.extensions import db
-from portal.scope import ScopeResult, classify
+from portal.scope import ScopeResult, classify, load_rules
 from portal.sla import response_due
 from portal.tickets.attachments import StoredUpload, UploadError, store
 from portal.tickets.categories import Category
@@ -169,7 +169,8 @@ def preview(draft: Draft, now=None) -> Preview:
             special = True
         except CouponError as error:
             coupon_error = error.code
-    scope = classify(request_text(draft), tier=user.tier, special=special)
+    rules = load_rules(current_app.config["PORTAL_SCOPE_RULES_FILE"])
+    scope = classify(request_text(draft), tier=user.tier, special=special, rules=rules)
     level = (
         "special"
         if special
