@@ -108,6 +108,21 @@ SETTINGS = [
     Setting(
         "PORTAL_MAIL_FROM", "Support portal <support@portal.local>", "Sender of notifications."
     ),
+    Setting(
+        "PORTAL_MAIL_REPLY_TO",
+        "support@portal.local",
+        "Support's mailbox: replies to "
+        "notifications come back to its plus-address (support+<ticket token>@...) and "
+        "`portal mail-in` reads it.",
+    ),
+    Setting(
+        "PORTAL_IMAP_HOST", None, "IMAP server of support's mailbox, for `portal mail-in --imap`."
+    ),
+    Setting("PORTAL_IMAP_PORT", 993, "IMAP port (SSL).", int),
+    Setting("PORTAL_IMAP_USER", None, "IMAP login."),
+    Setting("PORTAL_IMAP_PASSWORD", None, "IMAP password."),
+    Setting("PORTAL_IMAP_FOLDER", "INBOX", "IMAP folder to read."),
+    Setting("PORTAL_MAIL_CATEGORY", "general", "Category of requests that arrive by e-mail."),
     Setting("PORTAL_SMTP_HOST", "localhost", "SMTP server host."),
     Setting("PORTAL_SMTP_PORT", 25, "SMTP server port.", int),
     Setting("PORTAL_SMTP_USER", None, "SMTP login (none: no authentication)."),

@@ -1,6 +1,16 @@
 """The specialists' console: the queue in deadline order and phone requests."""
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -9,15 +19,40 @@ from sqlalchemy import select
 from portal.accounts.models import STAFF_ROLES, TIERS, User
 from portal.accounts.services import find_user
 from portal.clock import utcnow
-from portal.console.forms import PhoneRequestForm, QueueFilterForm
+from portal.console.forms import (
+    CannedAnswerForm,
+    CategoryForm,
+    CriticalityForm,
+    LevelForm,
+    PhoneRequestForm,
+    QueueFilterForm,
+)
+from portal.console.panel import staff_panel
 from portal.coupons.services import CouponError
 from portal.extensions import db
 from portal.forms import ActionForm, choices
 from portal.tickets.access import require_staff, ticket_for_viewer
 from portal.tickets.categories import details_form_class, details_from_form
+from portal.tickets.conversation import (
+    assign,
+    canned_answers,
+    change_category,
+    change_criticality,
+    merge,
+    render_canned,
+    set_status,
+)
 from portal.tickets.messages import coupon_error_message, level_label, tier_label
-from portal.tickets.models import SERVICE_LEVELS, Ticket
-from portal.tickets.services import NewTicket, file_ticket, open_tickets_query, sla_view, take
+from portal.tickets.models import SERVICE_LEVELS, CannedAnswer, Ticket
+from portal.tickets.services import (
+    NewTicket,
+    TicketError,
+    change_service_level,
+    file_ticket,
+    open_tickets_query,
+    sla_view,
+    take,
+)
 
 bp = Blueprint("console", __name__, url_prefix="/agent")
 
@@ -80,6 +115,116 @@ def take_ticket(number):
         take(ticket, current_user)
         flash(_("You have taken request %(number)s.", number=ticket.number), "success")
     return redirect(url_for("tickets.show", number=ticket.number))
+
+
+def _ticket_action(number: str, key: str, apply, message: str):
+    """Validate one of the ticket page's staff forms (bound to this POST) and apply it."""
+    ticket = ticket_for_viewer(number)
+    form = staff_panel(ticket)[key]
+    if not form.validate_on_submit():
+        flash(_("The change was not saved: check the form."), "error")
+    else:
+        try:
+            apply(ticket, form)
+        except TicketError:
+            flash(_("That change is not possible."), "error")
+        else:
+            flash(message, "success")
+    return redirect(url_for("tickets.show", number=number))
+
+
+@bp.post("/tickets/<number>/assign")
+def assign_ticket(number):
+    def apply(ticket, form):
+        agent = db.session.get(User, int(form.assignee.data)) if form.assignee.data else None
+        assign(ticket, agent, current_user)
+
+    return _ticket_action(number, "assign", apply, _("Saved."))
+
+
+@bp.post("/tickets/<number>/status")
+def ticket_status(number):
+    return _ticket_action(
+        number, "status", lambda t, f: set_status(t, f.status.data, current_user), _("Saved.")
+    )
+
+
+@bp.post("/tickets/<number>/category")
+def ticket_category(number):
+    return _ticket_action(
+        number,
+        CategoryForm,
+        lambda t, f: change_category(t, f.category.data, current_user, _categories()),
+        _("Saved."),
+    )
+
+
+@bp.post("/tickets/<number>/criticality")
+def ticket_criticality(number):
+    return _ticket_action(
+        number,
+        CriticalityForm,
+        lambda t, f: change_criticality(t, f.criticality.data, current_user),
+        _("Saved."),
+    )
+
+
+@bp.post("/tickets/<number>/level")
+def ticket_level(number):
+    return _ticket_action(
+        number,
+        LevelForm,
+        lambda t, f: change_service_level(t, f.service_level.data, current_user),
+        _("Saved. The deadline is recomputed."),
+    )
+
+
+@bp.post("/tickets/<number>/merge")
+def merge_ticket(number):
+    def apply(ticket, form):
+        target = db.session.scalar(select(Ticket).where(Ticket.number == form.target.data.strip()))
+        if target is None:
+            raise TicketError("merge")
+        merge(ticket, target, current_user)
+
+    return _ticket_action(number, "merge", apply, _("Merged."))
+
+
+@bp.get("/canned/<int:answer_id>")
+def canned_text(answer_id):
+    """A saved reply with the placeholders filled for a ticket (JSON)."""
+    answer = db.session.get(CannedAnswer, answer_id) or abort(404)
+    ticket = ticket_for_viewer(request.args.get("ticket", ""))
+    return jsonify(text=render_canned(answer, ticket, current_user))
+
+
+@bp.route("/canned", methods=["GET", "POST"])
+def canned():
+    form = CannedAnswerForm()
+    if form.validate_on_submit():
+        db.session.add(
+            CannedAnswer(
+                title=form.title.data,
+                body=form.body.data,
+                lang=form.lang.data,
+                created_by_id=current_user.id,
+            )
+        )
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("console.canned"))
+    return render_template(
+        "console/canned.html", form=form, answers=canned_answers(), action_form=ActionForm()
+    )
+
+
+@bp.post("/canned/<int:answer_id>/delete")
+def delete_canned(answer_id):
+    answer = db.session.get(CannedAnswer, answer_id) or abort(404)
+    if ActionForm().validate_on_submit():
+        db.session.delete(answer)
+        db.session.commit()
+    return redirect(url_for("console.canned"))
 
 
 @bp.route("/phone", methods=["GET", "POST"])

@@ -26,7 +26,7 @@ def absolute_url(endpoint: str, **values) -> str:
     return current_app.config["PORTAL_BASE_URL"].rstrip("/") + path
 
 
-def _domain() -> str:
+def mail_domain() -> str:
     return current_app.config["PORTAL_MAIL_FROM"].rsplit("@", 1)[-1].strip("> ") or "portal.local"
 
 
@@ -37,19 +37,22 @@ def queue_mail(
     *,
     kind: str,
     ticket=None,
+    message_id: str | None = None,
     in_reply_to: str | None = None,
     references: str | None = None,
+    reply_to: str | None = None,
 ) -> OutboxMessage:
     """Add a notification to the outbox in the current transaction (the caller commits)."""
     subject = render_template(f"mail/{template}.subject.txt", **context).strip()
     message = OutboxMessage(
         recipient=recipient,
-        subject=" ".join(subject.split()),
+        subject=" ".join(subject.split())[:300],
         body_text=render_template(f"mail/{template}.txt", **context),
         body_html=render_template(f"mail/{template}.html", **context),
-        message_id=make_msgid(idstring=uuid.uuid4().hex[:12], domain=_domain()),
+        message_id=message_id or make_msgid(idstring=uuid.uuid4().hex[:12], domain=mail_domain()),
         in_reply_to=in_reply_to,
         references=references,
+        reply_to=reply_to,
         ticket_id=ticket.id if ticket is not None else None,
         kind=kind,
     )

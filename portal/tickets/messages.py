@@ -40,6 +40,17 @@ CHANNEL_LABELS = {
     "phone": _l("Phone"),
     "chat": _l("Chat"),
 }
+EVENT_LABELS = {
+    "status": _l("Status"),
+    "assignee": _l("Specialist"),
+    "category": _l("Problem type"),
+    "criticality": _l("Criticality"),
+    "service_level": _l("Service level"),
+    "rating": _l("Rating"),
+    "scope_review": _l("Scope review"),
+    "merged_into": _l("Merged into"),
+    "merged_from": _l("Merged from"),
+}
 COUPON_ERRORS = {
     "not_found": _l(
         "There is no such coupon for your organisation. Check the code: letters "

@@ -48,6 +48,8 @@ class Ticket(db.Model):
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
     coupon_id: Mapped[int | None] = mapped_column(ForeignKey("coupons.id"))
     scope_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    linked_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     # The service-level clock: it runs from the oldest customer message a
     # specialist has not answered yet and stops when one replies.
     awaiting_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -60,6 +62,13 @@ class Ticket(db.Model):
     closed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     author: Mapped[User] = relationship(foreign_keys=[author_id])
+    linked_ticket: Mapped["Ticket | None"] = relationship(
+        foreign_keys=[linked_ticket_id], remote_side="Ticket.id"
+    )
+    merged_into: Mapped["Ticket | None"] = relationship(
+        foreign_keys=[merged_into_id], remote_side="Ticket.id"
+    )
+    rating: Mapped["TicketRating | None"] = relationship(back_populates="ticket")
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     organisation: Mapped[Organisation | None] = relationship()
     messages: Mapped[list["Message"]] = relationship(
@@ -127,6 +136,35 @@ class TicketEvent(db.Model):
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+
+class TicketRating(db.Model):
+    """The customer's rating of the answer: 1-5 and a comment; one per ticket, may be changed."""
+
+    __tablename__ = "ticket_ratings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id"), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="rating")
+
+
+class CannedAnswer(db.Model):
+    """A saved reply with placeholders such as {customer_name}."""
+
+    __tablename__ = "canned_answers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    lang: Mapped[str] = mapped_column(String(5), default="ru")
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
 class ImmutableTextError(RuntimeError):

@@ -3,7 +3,6 @@
 import datetime as dt
 from dataclasses import dataclass, field
 
-from flask_babel import force_locale
 from sqlalchemy import case, select
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -12,7 +11,6 @@ from portal.calendar.services import sla_policy
 from portal.clock import aware, utcnow
 from portal.coupons.services import redeem
 from portal.extensions import db
-from portal.mail.services import absolute_url, queue_mail
 from portal.sla import policy_calendar, response_due, sla_state, time_left
 from portal.tickets.models import (
     CHANNELS,
@@ -24,6 +22,7 @@ from portal.tickets.models import (
     TicketCounter,
     TicketEvent,
 )
+from portal.tickets.notifications import notify
 
 MAX_TITLE = 200
 MAX_BODY = 50_000
@@ -159,20 +158,8 @@ def file_ticket(new: NewTicket, now: dt.datetime | None = None) -> Ticket:
     return ticket
 
 
-def ticket_url(ticket: Ticket) -> str:
-    return absolute_url("tickets.show", number=ticket.number)
-
-
 def _notify_created(ticket: Ticket) -> None:
-    author = ticket.author
-    with force_locale(author.locale or ticket.lang):
-        queue_mail(
-            author.email,
-            "ticket_created",
-            {"ticket": ticket, "url": ticket_url(ticket), "due": ticket.response_due},
-            kind="ticket_created",
-            ticket=ticket,
-        )
+    notify(ticket, ticket.author, "ticket_created", "ticket_created", due=ticket.response_due)
 
 
 def take(ticket: Ticket, agent: User, now: dt.datetime | None = None) -> None:
@@ -188,14 +175,7 @@ def take(ticket: Ticket, agent: User, now: dt.datetime | None = None) -> None:
         ticket.status = "open"
     ticket.updated_at = now
     if ticket.service_level == "special":
-        with force_locale(ticket.author.locale or ticket.lang):
-            queue_mail(
-                ticket.author.email,
-                "special_taken",
-                {"ticket": ticket, "agent": agent, "url": ticket_url(ticket)},
-                kind="special_taken",
-                ticket=ticket,
-            )
+        notify(ticket, ticket.author, "special_taken", "special_taken", agent=agent)
     db.session.commit()
 
 

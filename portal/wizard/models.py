@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from portal.accounts.models import User
 from portal.clock import UTCDateTime, utcnow
 from portal.extensions import db
+from portal.tickets.models import Ticket
 
 ACTIVE, SUBMITTED, DEFLECTED, ABANDONED = "active", "submitted", "deflected", "abandoned"
 
@@ -33,10 +34,12 @@ class Draft(db.Model):
     lang: Mapped[str] = mapped_column(String(5), default="ru")
     deflected_by: Mapped[str | None] = mapped_column(String(200))
     ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    linked_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     user: Mapped[User] = relationship()
+    linked_ticket: Mapped["Ticket | None"] = relationship(foreign_keys=[linked_ticket_id])
     files: Mapped[list["DraftFile"]] = relationship(
         back_populates="draft", order_by="DraftFile.id", cascade="all, delete-orphan"
     )

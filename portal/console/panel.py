@@ -1,0 +1,50 @@
+"""The specialist's tools on a ticket page: forms preset from the ticket."""
+
+from flask import current_app
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from portal.accounts.models import STAFF_ROLES, User
+from portal.console.forms import (
+    AssignForm,
+    CategoryForm,
+    CriticalityForm,
+    LevelForm,
+    MergeForm,
+    StatusForm,
+)
+from portal.extensions import db
+from portal.forms import choices
+from portal.tickets.conversation import STAFF_STATUSES, canned_answers
+from portal.tickets.messages import CRITICALITY_LABELS, LEVEL_LABELS, STAFF_STATUS_LABELS
+from portal.tickets.models import CRITICALITIES, SERVICE_LEVELS, Ticket
+
+
+def staff_panel(ticket: Ticket) -> dict:
+    """Forms for assigning, status, category, criticality, level and merging, and saved replies."""
+    lang = str(get_locale())
+    agents = db.session.scalars(select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.name))
+    assign = AssignForm(assignee=str(ticket.assignee_id or ""))
+    assign.assignee.choices = choices([("", _("Nobody"))] + [(str(a.id), a.name) for a in agents])
+    status = StatusForm(status=ticket.status)
+    status.status.choices = choices([(s, STAFF_STATUS_LABELS[s]) for s in STAFF_STATUSES])
+    category = CategoryForm(category=ticket.category)
+    category.category.choices = choices(
+        [(k, c.title_in(lang)) for k, c in current_app.extensions["ticket_categories"].items()]
+    )
+    criticality = CriticalityForm(criticality=ticket.criticality)
+    criticality.criticality.choices = choices([(c, CRITICALITY_LABELS[c]) for c in CRITICALITIES])
+    level = LevelForm(service_level=ticket.service_level)
+    level.service_level.choices = choices([(lv, LEVEL_LABELS[lv]) for lv in SERVICE_LEVELS])
+    return {
+        "assign": assign,
+        "status": status,
+        "category": category,
+        "criticality": criticality,
+        "level": level,
+        "merge": MergeForm(),
+        "canned": canned_answers(),
+        "is_mine": ticket.assignee_id == current_user.id,
+    }
