@@ -21,9 +21,6 @@ from portal.accounts.services import find_user
 from portal.clock import utcnow
 from portal.console.forms import (
     CannedAnswerForm,
-    CategoryForm,
-    CriticalityForm,
-    LevelForm,
     PhoneRequestForm,
     QueueFilterForm,
 )
@@ -153,7 +150,7 @@ def ticket_status(number):
 def ticket_category(number):
     return _ticket_action(
         number,
-        CategoryForm,
+        "category",
         lambda t, f: change_category(t, f.category.data, current_user, _categories()),
         _("Saved."),
     )
@@ -163,7 +160,7 @@ def ticket_category(number):
 def ticket_criticality(number):
     return _ticket_action(
         number,
-        CriticalityForm,
+        "criticality",
         lambda t, f: change_criticality(t, f.criticality.data, current_user),
         _("Saved."),
     )
@@ -173,7 +170,7 @@ def ticket_criticality(number):
 def ticket_level(number):
     return _ticket_action(
         number,
-        LevelForm,
+        "level",
         lambda t, f: change_service_level(t, f.service_level.data, current_user),
         _("Saved. The deadline is recomputed."),
     )
