@@ -29,7 +29,8 @@ def staff_panel(ticket: Ticket) -> dict:
     assign = AssignForm(assignee=str(ticket.assignee_id or ""))
     assign.assignee.choices = choices([("", _("Nobody"))] + [(str(a.id), a.name) for a in agents])
     status = StatusForm(status=ticket.status)
-    status.status.choices = choices([(s, STAFF_STATUS_LABELS[s]) for s in STAFF_STATUSES])
+    shown = STAFF_STATUSES if ticket.status in STAFF_STATUSES else (ticket.status, *STAFF_STATUSES)
+    status.status.choices = choices([(s, STAFF_STATUS_LABELS[s]) for s in shown])
     category = CategoryForm(category=ticket.category)
     category.category.choices = choices(
         [(k, c.title_in(lang)) for k, c in current_app.extensions["ticket_categories"].items()]

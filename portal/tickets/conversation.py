@@ -90,7 +90,7 @@ def post_reply(
 def set_status(ticket: Ticket, status: str, actor: User, now=None) -> None:
     """A specialist moves the ticket: in work, waiting for the customer, or resolved."""
     now = now or utcnow()
-    if status not in STAFF_STATUSES:
+    if status not in STAFF_STATUSES and status != ticket.status:
         raise TicketError("choice")
     if status == "waiting_customer":
         ticket.awaiting_since = None  # the clock does not run while we wait for the customer
