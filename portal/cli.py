@@ -16,6 +16,8 @@ from portal.kb import bench
 from portal.kb.api import results_json
 from portal.kb.index import build_index, update_changed
 from portal.kb.services import search_index
+from portal.mail import sources as intake_sources
+from portal.mail.intake import receive
 from portal.mail.services import deliver_pending, transport_from_config
 from portal.migrations import upgrade
 from portal.scope import classify, evaluate, load_cases
@@ -151,6 +153,32 @@ def scope_eval_command(cases):
     except (OSError, ValueError) as exc:
         raise click.ClickException(f"cannot read {path}: {exc}") from None
     click.echo(evaluate(labelled).table())
+
+
+@main.command("mail-in")
+@click.option(
+    "--maildir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Process the new messages of a Maildir (they move to cur/).",
+)
+@click.option("--imap", is_flag=True, help="Fetch unseen messages from the configured IMAP box.")
+@with_appcontext
+def mail_in_command(maildir, imap):
+    """Turn e-mail into tickets and replies: one message on stdin, a Maildir, or IMAP."""
+    if maildir:
+        results = intake_sources.from_maildir(Path(maildir))
+    elif imap:
+        try:
+            results = intake_sources.from_imap(current_app.config)
+        except intake_sources.SourceError as exc:
+            raise click.ClickException(str(exc)) from None
+    else:
+        results = [receive(sys.stdin.buffer.read())]
+    for result in results:
+        click.echo(f"{result.action} {result.ticket or '-'} {result.reason}".rstrip())
+    if any(r.failed for r in results):
+        sys.exit(1)
 
 
 @main.command("bench")

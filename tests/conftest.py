@@ -86,8 +86,19 @@ def client(app):
     return app.test_client()
 
 
+class PortalCli:
+    """Runs `portal ...` commands against the test application."""
+
+    def __init__(self, app):
+        self.runner = app.test_cli_runner()
+
+    def __call__(self, *args):
+        return self.runner.invoke(main, args=list(args))
+
+    def invoke_with_input(self, data: bytes, *args):
+        return self.runner.invoke(main, args=["mail-in", *args], input=data)
+
+
 @pytest.fixture
 def portal_cli(app):
-    """Runs a `portal ...` command against the test application."""
-    runner = app.test_cli_runner()
-    return lambda *args: runner.invoke(main, args=list(args))
+    return PortalCli(app)

@@ -160,7 +160,9 @@ def _raw_values(msg: Message, name: str) -> list[str]:
     for key, value in msg.raw_items():
         if key.lower() == name:
             value = re.sub(r"[\r\n]", "", str(value))
-            values.append(_guess(_to_bytes(value)) if re.search("[\udc80-\udcff]", value) else value)
+            values.append(
+                _guess(_to_bytes(value)) if re.search("[\udc80-\udcff]", value) else value
+            )
     return values
 
 
@@ -236,8 +238,7 @@ class _HtmlText(HTMLParser):
     """Text of an HTML body: blocks and <br> become line breaks, blockquotes become "> " lines."""
 
     BLOCKS = frozenset(
-        "p div li tr table ul ol dl dt dd h1 h2 h3 h4 h5 h6 pre hr address section article "
-        "header footer".split()
+        ["p", "div", "li", "tr", "table", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "hr", "address", "section", "article", "header", "footer"]
     )
     SKIPPED = frozenset({"script", "style", "title"})
 
@@ -246,8 +247,10 @@ class _HtmlText(HTMLParser):
         self.pieces: list[str] = []
         self.skipping = self.quoting = self.preformatted = 0
 
-    def _break(self) -> None:
-        self.pieces.append("\n" + "> " * self.quoting)
+    def _break(self, always: bool = False) -> None:
+        line_start = "\n" + "> " * self.quoting
+        if always or not self.pieces or self.pieces[-1] != line_start:
+            self.pieces.append(line_start)
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
         if tag in self.SKIPPED:
@@ -255,10 +258,13 @@ class _HtmlText(HTMLParser):
         elif tag == "blockquote":
             self.quoting += 1
             self._break()
-        elif tag == "br" or tag in self.BLOCKS:
+        elif tag == "br":
+            self._break(always=True)
+        elif tag in self.BLOCKS:
             self._break()
             self.preformatted += tag == "pre"
-            self.pieces.append("- " if tag == "li" else "")
+            if tag == "li":
+                self.pieces.append("- ")
 
     def handle_endtag(self, tag: str) -> None:
         if tag in self.SKIPPED:
@@ -327,17 +333,13 @@ class _Found:
 
 
 def _payload(part: Message) -> bytes:
-    """The decoded bytes of a leaf part (lenient base64 and quoted-printable)."""
-    payload = part.get_payload()
-    if not isinstance(payload, str):
+    """The raw bytes of a leaf part, base64 decoded leniently (the stdlib gives up on some)."""
+    if part.is_multipart():
         return b""
-    data = _to_bytes(payload)
-    encoding = _header(part, "content-transfer-encoding").strip().lower()
-    if encoding == "base64":
-        return _b64(data)
-    if encoding == "quoted-printable":
-        return binascii.a2b_qp(data)
-    return data
+    if _header(part, "content-transfer-encoding").strip().lower() == "base64":
+        with contextlib.suppress(Exception):  # 8-bit junk makes get_payload() decode with charset
+            return _b64(part.get_payload().encode("ascii", "ignore"))
+    return part.get_payload(decode=True) or b""
 
 
 def _part_text(part: Message, content_type: str) -> str:
