@@ -170,3 +170,29 @@ def delete_override(override_id):
         calendar.delete_override(override_id)
         flash(_("Removed."), "success")
     return redirect(url_for("admin.business_calendar"))
+
+
+@bp.get("/outbox")
+def outbox():
+    """E-mail that could not be delivered, and what is still waiting."""
+    failed = db.session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.status == FAILED)
+        .order_by(OutboxMessage.id.desc())
+    ).all()
+    pending = db.session.scalar(
+        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
+    )
+    return render_template(
+        "admin/outbox.html", failed=failed, pending=pending, action_form=ActionForm()
+    )
+
+
+@bp.post("/outbox/<int:message_id>/retry")
+def retry_mail(message_id):
+    message = db.session.get(OutboxMessage, message_id) or abort(404)
+    if ActionForm().validate_on_submit() and message.status == FAILED:
+        message.status, message.attempts, message.next_attempt_at = "pending", 0, utcnow()
+        db.session.commit()
+        flash(_("The message will be sent again."), "success")
+    return redirect(url_for("admin.outbox"))

@@ -238,7 +238,31 @@ class _HtmlText(HTMLParser):
     """Text of an HTML body: blocks and <br> become line breaks, blockquotes become "> " lines."""
 
     BLOCKS = frozenset(
-        ["p", "div", "li", "tr", "table", "ul", "ol", "dl", "dt", "dd", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "hr", "address", "section", "article", "header", "footer"]
+        [
+            "p",
+            "div",
+            "li",
+            "tr",
+            "table",
+            "ul",
+            "ol",
+            "dl",
+            "dt",
+            "dd",
+            "h1",
+            "h2",
+            "h3",
+            "h4",
+            "h5",
+            "h6",
+            "pre",
+            "hr",
+            "address",
+            "section",
+            "article",
+            "header",
+            "footer",
+        ]
     )
     SKIPPED = frozenset({"script", "style", "title"})
 
@@ -367,10 +391,10 @@ def _generated_name(content_type: str, number: int) -> str:
 
 
 def _inner_message(part: Message) -> Message | None:
+    if not part.is_multipart():  # an encoded message/rfc822, which the parser leaves as text
+        return email.message_from_bytes(_payload(part), policy=part.policy)
     payload = part.get_payload()
-    if isinstance(payload, list):
-        return payload[0] if payload and isinstance(payload[0], Message) else None
-    return email.message_from_bytes(_payload(part), policy=part.policy)  # encoded message/rfc822
+    return payload[0] if payload and isinstance(payload[0], Message) else None
 
 
 def _forward_heading(inner: Message) -> str:
@@ -401,9 +425,8 @@ def _collect(part: Message, found: _Found, depth: int = 0, *, text=True, forward
                 found.forwarded.append(_forward_heading(inner))
             _collect(inner, found, depth + 1, text=text, forwarded=True)
         return
-    payload = part.get_payload()
-    if isinstance(payload, list):
-        parts = [sub for sub in payload if isinstance(sub, Message)]
+    if part.is_multipart():
+        parts = [sub for sub in part.get_payload() if isinstance(sub, Message)]
         chosen = _preferred(parts) if content_type == "multipart/alternative" else None
         for sub in parts:
             read = text and (chosen is None or sub is chosen)

@@ -3,8 +3,11 @@ import re
 from playwright.sync_api import expect
 from sqlalchemy import select
 
+from portal.accounts.models import User
 from portal.extensions import db
+from portal.tickets.conversation import post_reply
 from portal.tickets.models import Ticket
+from portal.tickets.services import NewTicket, file_ticket
 from portal.wizard.models import Draft
 from tests.factories import PASSWORD, make_org, make_user
 
@@ -111,3 +114,25 @@ def test_an_out_of_scope_request_is_refused_at_preview(app, live_server, page, s
     shot(page, "refused")
     with app.app_context():
         assert db.session.scalar(select(Ticket).where(Ticket.author_id == user.id)) is None
+
+
+def test_the_thread_shows_a_new_reply_without_a_reload(app, live_server, page, shot):
+    with app.app_context():
+        user = make_user(org=make_org("commercial"))
+        agent = make_user("agent", name="Сергей")
+        ticket = file_ticket(
+            NewTicket(author=user, title="Живой чат", description="Вопрос", category="general")
+        )
+        number = ticket.number
+    sign_in(page, live_server, user)
+    page.goto(f"{live_server}/requests/{number}")
+    expect(page.locator(".thread .message")).to_have_count(1)
+    with app.app_context():
+        post_reply(
+            db.session.scalar(select(Ticket).where(Ticket.number == number)),
+            db.session.get(User, agent.id),
+            "Ответ **специалиста** пришёл сам",
+        )
+    expect(page.locator(".thread .message")).to_have_count(2, timeout=15_000)
+    expect(page.locator(".thread .message").last).to_contain_text("специалиста пришёл сам")
+    shot(page, "live")

@@ -132,3 +132,22 @@ def test_demo_data_loads_every_role_tier_and_state(app, portal_cli):
         assert roles == {"customer", "agent", "editor", "admin"}
     assert portal_cli("demo").exit_code != 0  # not on top of existing data
     assert portal_cli("demo", "--if-empty").exit_code == 0
+
+
+def test_undeliverable_mail_is_shown_to_admins_and_can_be_retried(app, client):
+    with app.app_context():
+        admin = make_user("admin")
+        customer = make_user()
+        file_ticket(NewTicket(author=customer, title="t", description="d", category="general"))
+        mail = db.session.scalar(select(OutboxMessage))
+        mail.status, mail.attempts, mail.last_error = "failed", 8, "SMTPRecipientsRefused: 550"
+        db.session.commit()
+    sign_in(client, admin)
+    assert "не удалось доставить" in client.get("/admin/").get_data(as_text=True)
+    page = client.get("/admin/outbox").get_data(as_text=True)
+    assert "SMTPRecipientsRefused" in page
+    client.post(
+        f"/admin/outbox/{mail.id}/retry", data={"csrf_token": csrf_token(client, "/admin/outbox")}
+    )
+    with app.app_context():
+        assert db.session.get(OutboxMessage, mail.id).status == "pending"
