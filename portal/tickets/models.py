@@ -50,6 +50,7 @@ class Ticket(db.Model):
     scope_review: Mapped[bool] = mapped_column(Boolean, default=False)
     linked_ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    kb_article_slug: Mapped[str | None] = mapped_column(String(200))
     # The service-level clock: it runs from the oldest customer message a
     # specialist has not answered yet and stops when one replies.
     awaiting_since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
