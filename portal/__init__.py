@@ -40,6 +40,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.admin import views as admin_views
     from portal.calendar.services import build_policy
     from portal.console import views as console_views
+    from portal.editor import views as editor_views
     from portal.kb import api as kb_api
     from portal.kb import views as kb_views
     from portal.kb.services import open_index
@@ -69,6 +70,7 @@ def create_app(config: dict | None = None) -> Flask:
         ticket_views,
         console_views,
         admin_views,
+        editor_views,
     ):
         app.register_blueprint(module.bp)
     return app

@@ -12,6 +12,7 @@ from flask.cli import FlaskGroup, with_appcontext
 from portal import create_app, demo
 from portal.accounts.models import TIERS
 from portal.config import PROJECT_ROOT, ConfigError
+from portal.editor.services import sync_history
 from portal.kb import bench
 from portal.kb.api import results_json
 from portal.kb.index import build_index, update_changed
@@ -66,6 +67,9 @@ def index_command(changed, procs, strict):
         report = build_index(articles, index_dir, procs or current_app.config["PORTAL_INDEX_PROCS"])
     for problem in report.problems:
         click.echo(f"{problem}", err=True)
+    external = sync_history()
+    if external:
+        click.echo(f"{external} article(s) changed outside the editor recorded in their history.")
     kind = "full build" if report.full else "changed articles"
     click.echo(
         f"Index ({kind}): {report.indexed} indexed, {report.removed} removed, "

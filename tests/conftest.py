@@ -70,14 +70,15 @@ def app(database_url, kb_dirs, tmp_path_factory):
 @pytest.fixture(autouse=True)
 def _clean_tables(request):
     """Every test starts with empty tables."""
+    app = request.getfixturevalue("app") if "app" in request.fixturenames else None
     yield
-    if "app" in request.fixturenames:
-        app = request.getfixturevalue("app")
+    if app is not None:
         with app.app_context():
             db.session.remove()
             for table in reversed(db.metadata.sorted_tables):
                 db.session.execute(table.delete())
             db.session.commit()
+            db.session.remove()
         app.extensions.pop("sla_policy", None)  # built from a calendar table just emptied
 
 

@@ -25,9 +25,13 @@ def record_search(query: str, lang: str | None, results: int) -> None:
     db.session.commit()
 
 
-def record_view(slug: str, lang: str) -> None:
-    """Count one view of an article."""
+def record_view(slug: str, lang: str, from_query: str | None = None) -> None:
+    """Count one view of an article, and which search led to it."""
     db.session.add(Event(kind=ARTICLE_VIEW, article_slug=slug, lang=lang))
+    if from_query:
+        db.session.add(
+            Event(kind="search_open", article_slug=slug, query=normalise_query(from_query))
+        )
     db.session.commit()
 
 

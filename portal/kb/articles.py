@@ -13,7 +13,8 @@ from pathlib import Path
 import yaml
 
 LANGUAGES = ("ru", "en")
-REQUIRED_FIELDS = ("title", "slug", "lang", "summary", "updated")
+REQUIRED_FIELDS = ("title", "slug", "lang", "updated")
+TRANSLATION_DRIFT_DAYS = 90
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 
@@ -70,7 +71,11 @@ def article_files(root: Path) -> list[Path]:
 
 def parse_article(path: Path, root: Path) -> Article:
     """Parse one article file; raises ArticleError with the line at fault."""
-    raw = path.read_bytes()
+    return parse_source(path.read_bytes(), path.relative_to(root).as_posix())
+
+
+def parse_source(raw: bytes, rel_path: str) -> Article:
+    """Parse an article's bytes as if they were the file `rel_path` (category/name.lang.md)."""
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -129,10 +134,10 @@ def parse_article(path: Path, root: Path) -> Article:
         slug=slug,
         title=str(meta["title"]).strip(),
         lang=lang,
-        category=path.parent.name,
-        summary=" ".join(str(meta["summary"]).split()),
+        category=rel_path.rsplit("/", 1)[0] if "/" in rel_path else "",
+        summary=" ".join(str(meta.get("summary") or "").split()),
         body=body,
-        path=path.relative_to(root).as_posix(),
+        path=rel_path,
         content_hash=content_hash(raw),
         updated=updated,
         tags=[str(t).strip() for t in tags if str(t).strip()],
@@ -165,12 +170,27 @@ def link_target(href: str, source_path: str) -> tuple[str, str] | None:
     return None
 
 
-def broken_links(article: Article, slugs: set[str], paths: set[str]) -> list[Problem]:
-    """Internal links of an article that point at no article."""
+def broken_links(
+    article: Article, slugs: set[str], paths: set[str], root: Path | None = None
+) -> list[Problem]:
+    """Internal links and images of an article that point at nothing."""
     problems = []
     for offset, line in enumerate(article.body.split("\n")):
         for match in _LINK.finditer(line):
-            target = link_target(match.group(1), article.path)
+            href = match.group(1)
+            is_image = (
+                match.start() > 0
+                and line[: match.start()].rstrip().endswith("]")
+                and ("![" in line[: match.start()])
+            )
+            if is_image and root is not None and not re.match(r"^[a-z][a-z0-9+.-]*:|^/", href):
+                image = (root / Path(article.path).parent / href.split("#")[0]).resolve()
+                if not image.is_file():
+                    problems.append(
+                        Problem(article.path, article.body_line + offset, f"missing image {href!r}")
+                    )
+                continue
+            target = link_target(href, article.path)
             if target is None:
                 continue
             kind, value = target
@@ -223,8 +243,34 @@ def load_articles(root: Path) -> LoadResult:
     slugs = set(by_slug)
     paths = {a.path for a in articles}
     for article in articles:
-        problems.extend(broken_links(article, slugs, paths))
+        problems.extend(broken_links(article, slugs, paths, root))
+        if not article.summary:
+            problems.append(Problem(article.path, 1, "no summary: results and lists show none"))
+    problems.extend(translation_drift(articles))
     return LoadResult(articles, problems, hashes)
+
+
+def translation_drift(articles: list[Article]) -> list[Problem]:
+    """Translation pairs whose versions were updated more than 90 days apart."""
+    pairs: dict[str, list[Article]] = {}
+    for article in articles:
+        if article.translation_of:
+            pairs.setdefault(article.translation_of, []).append(article)
+    problems = []
+    for key, versions in pairs.items():
+        newest = max(versions, key=lambda a: a.updated)
+        for article in versions:
+            days = (newest.updated - article.updated).days
+            if days > TRANSLATION_DRIFT_DAYS:
+                problems.append(
+                    Problem(
+                        article.path,
+                        1,
+                        f"translation {key!r} is {days} days "
+                        f"older than {newest.path}: check it is still right",
+                    )
+                )
+    return problems
 
 
 def load_categories(root: Path) -> dict[str, dict]:

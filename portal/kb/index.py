@@ -342,6 +342,27 @@ def update_changed(articles_dir: Path, index_dir: Path) -> BuildReport:
     return report
 
 
+def update_articles(
+    articles_dir: Path, index_dir: Path, upsert: list[Article], remove: list[str]
+) -> None:
+    """Put these articles into the served index and take these slugs out, at once."""
+    generation = current_generation(index_dir)
+    if generation is None:
+        build_index(articles_dir, index_dir)
+        return
+    with _write_lock(index_dir):
+        ix = whoosh_index.open_dir(str(generation))
+        with ix.writer(limitmb=64) as writer:
+            for slug in remove:
+                writer.delete_by_term("slug", slug)
+            for article in upsert:
+                if article.draft:
+                    writer.delete_by_term("slug", article.slug)
+                else:
+                    writer.update_document(**_document(article))
+        ix.close()
+
+
 class IndexMissing(RuntimeError):
     """No index has been built yet."""
 
@@ -379,10 +400,17 @@ class WhooshSearchIndex:
             state.generation = generation
             state.filters = {}
         elif not state.searcher.up_to_date():
-            state.searcher = state.searcher.refresh()
+            # A fresh reader, not Searcher.refresh(): refresh reuses the readers of segments
+            # it already had and so keeps showing documents deleted from them since.
+            state.searcher.close()
+            state.searcher = whoosh_index.open_dir(str(generation)).searcher()
             state.filters = {}
         state.checked = now
         return state.searcher
+
+    def invalidate(self) -> None:
+        """Look for a newer index on the next query (after this process changed it)."""
+        self._local.checked = float("-inf")
 
     def version(self) -> tuple:
         """Identifies the index contents, for caches."""

@@ -102,7 +102,7 @@ def article(slug):
     found = index.article(slug)
     if found is None:
         abort(404)
-    record_view(found.slug, found.lang)
+    record_view(found.slug, found.lang, request.args.get("from_search", "")[:200] or None)
     vote = services.visitor_vote(found.slug, visitor_id())
     form = VoteForm(formdata=None, comment=vote.comment if vote else None)
     return render_template(

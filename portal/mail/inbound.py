@@ -1,4 +1,4 @@
-"""Incoming e-mail as plain data: who wrote, what is new in the text, which thread, what is attached.
+"""Incoming e-mail as plain data: who wrote, what is new in the text, the thread, the attachments.
 
 Pure standard library. Header values are read raw and decoded here (RFC 2047 words, undeclared
 8-bit bytes, unknown charsets), because the default policy turns such bytes into U+FFFD and raises
@@ -18,19 +18,11 @@ from dataclasses import dataclass, field
 from email.message import Message
 from email.utils import getaddresses
 from html.parser import HTMLParser
-from itertools import islice
 
 MAX_BYTES = 25 * 1024 * 1024
-MAX_DEPTH = 20  # nesting of multiparts and forwarded messages we follow
+MAX_DEPTH = 20  # nesting of multiparts and forwarded messages that is followed
 RECIPIENT_HEADERS = ("to", "cc", "delivered-to", "x-original-to")
-SKIPPED_TYPES = frozenset(
-    {
-        "message/delivery-status",
-        "application/pgp-signature",
-        "application/pkcs7-signature",
-        "application/x-pkcs7-signature",
-    }
-)
+SIGNATURE_TYPE = re.compile(r"application/(?:x-)?p(?:gp|kcs7)-signature")  # not attachments
 FORWARD_HEADING = "---------- Forwarded message ----------"
 
 
@@ -66,60 +58,46 @@ class InboundError(ValueError):
 
 # --- bytes to text ------------------------------------------------------------------------------
 
-_CHARSET_SPELLINGS = (
-    (re.compile(r"(?:x-)?(?:windows|win|cp|ms|ansi)[-_ ]?(\d{3,4})"), "cp{}"),
-    (re.compile(r"(?:x-)?(?:unicode-1-1-)?utf[-_ ]?(8|16|32)"), "utf-{}"),
-    (re.compile(r"(?:x-)?koi8[-_ ]?([ru]?)"), "koi8-{}"),
-    (re.compile(r"(?:ibm|dos)[-_ ]?(\d{3})"), "cp{}"),
-)
 _LOWER = re.compile("[а-яё]")
 _FREQUENT = re.compile("[оеаинтсрвл]", re.IGNORECASE)
-_CAPS_INSIDE_WORD = re.compile("(?<=[а-яё])[А-ЯЁ]")
-_MOJIBAKE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd\u2500-\u25ff]")
+_CAPS_IN_WORD = re.compile("(?<=[а-яё])[А-ЯЁ]")
+_JUNK = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd\u2500-\u25ff]")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 def _codec(charset: str | None) -> str | None:
-    """The Python codec for a declared charset, forgiving common misspellings ("utf8", "win-1251")."""
+    """The Python codec of a declared charset, forgiving misspellings ("utf8", "win-1251")."""
     name = (charset or "").strip().strip("\"'").split("*")[0].lower()
-    for pattern, template in _CHARSET_SPELLINGS:
-        if match := pattern.fullmatch(name):
-            name = template.format(match.group(1) or "r")
-            break
+    name = re.sub(r"^(?:x-)?(?:windows|win|cp|ms|ansi)[-_ ]?(\d{3,4})$", r"cp\1", name)
+    name = re.sub(r"^(?:x-)?(?:unicode-1-1-)?utf[-_ ]?(8|16|32)$", r"utf-\1", name)
+    name = re.sub(r"^(?:x-)?koi8[-_ ]?([ru]?)$", lambda m: f"koi8-{m.group(1) or 'r'}", name)
     try:
         info = codecs.lookup(name)
-    except LookupError:
+    except (LookupError, ValueError):
         return None
-    return info.name if info._is_text_encoding else None
-
-
-def _score(text: str) -> int:
-    """How much `text` looks like Russian: lower-case and frequent letters, few mojibake."""
-    return (
-        len(_LOWER.findall(text))
-        + len(_FREQUENT.findall(text))
-        - 2 * len(_CAPS_INSIDE_WORD.findall(text))
-        - 3 * len(_MOJIBAKE.findall(text))
-    )
+    return info.name if info._is_text_encoding else None  # not "base64", "rot13"...
 
 
 def _guess(data: bytes) -> str:
     """Text of undeclared bytes: UTF-8 if valid, else the likeliest of UTF-8, cp1251, KOI8-R."""
-    try:
+    with contextlib.suppress(UnicodeDecodeError):
         return data.decode("utf-8")
-    except UnicodeDecodeError:
-        sample = data[:65536]
-        best = max(("utf-8", "cp1251", "koi8-r"), key=lambda c: _score(sample.decode(c, "replace")))
-        return data.decode(best, "replace")
+
+    def russian(codec: str) -> int:  # lower-case and frequent letters for, mojibake against
+        text = data[:65536].decode(codec, "replace")
+        good = len(_LOWER.findall(text)) + len(_FREQUENT.findall(text))
+        return good - 2 * len(_CAPS_IN_WORD.findall(text)) - 3 * len(_JUNK.findall(text))
+
+    return data.decode(max(("utf-8", "cp1251", "koi8-r"), key=russian), "replace")
 
 
 def _decode(data: bytes, charset: str | None = None) -> str:
-    """Text of `data` in its declared charset, or in the likeliest one if that is missing or wrong."""
+    """Text of `data` in its declared charset, or in the likeliest one if that is missing/wrong."""
     codec = _codec(charset)
     if codec and codec != "ascii":  # "us-ascii" is also what a missing charset means
         with contextlib.suppress(LookupError, UnicodeError, ValueError):
             return data.decode(codec)
-        if codec != "utf-8":  # a bad UTF-8 claim is often cp1251 in disguise
+        if codec != "utf-8":  # a wrong UTF-8 label is often cp1251 in disguise
             with contextlib.suppress(LookupError, UnicodeError, ValueError):
                 return data.decode(codec, "replace")
     return _guess(data)
@@ -137,7 +115,7 @@ def _b64(data: bytes) -> bytes:
     """Lenient base64: skip junk characters, decode each padded chunk, drop a dangling character."""
     decoded = []
     for chunk in re.split(rb"=+", re.sub(rb"[^A-Za-z0-9+/=]", b"", data)):
-        chunk = chunk[: len(chunk) - 1] if len(chunk) % 4 == 1 else chunk
+        chunk = chunk[:-1] if len(chunk) % 4 == 1 else chunk
         decoded.append(binascii.a2b_base64(chunk + b"=" * (-len(chunk) % 4)))
     return b"".join(decoded)
 
@@ -149,45 +127,37 @@ def _clean(text: str) -> str:
 
 # --- headers ------------------------------------------------------------------------------------
 
-_ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)(?:\?=|(?=\s)|$)")
-_MESSAGE_ID = re.compile(r"<([^<>]+)>")
-_ADDR_SPEC = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)*")
+_ENCODED_WORD = re.compile(r"=\?([^?\s]{1,64})\?([bBqQ])\?([^?\s]*)(?:\?=|(?=\s)|$)")
+_ADDR_SPEC = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){0,8}")
 
 
 def _raw_values(msg: Message, name: str) -> list[str]:
     """Every value of a header, unfolded, with undeclared 8-bit bytes decoded."""
-    values = []
-    for key, value in msg.raw_items():
-        if key.lower() == name:
-            value = re.sub(r"[\r\n]", "", str(value))
-            values.append(
-                _guess(_to_bytes(value)) if re.search("[\udc80-\udcff]", value) else value
-            )
-    return values
+    values = [re.sub(r"[\r\n]", "", str(v)) for k, v in msg.raw_items() if k.lower() == name]
+    return [_guess(_to_bytes(v)) if re.search("[\udc80-\udcff]", v) else v for v in values]
 
 
 def _header(msg: Message, name: str) -> str:
-    values = _raw_values(msg, name)
-    return values[0] if values else ""
+    return next(iter(_raw_values(msg, name)), "")
 
 
 def _decode_words(value: str) -> str:
-    """Decode RFC 2047 encoded words, tolerating unknown charsets, truncation and split characters."""
-    chunks: list[tuple[str | None, bytes]] = []  # (charset, bytes); None for plain text
+    """Decode RFC 2047 words, tolerating unknown charsets, truncation and split characters."""
+    chunks: list[tuple[str | None, bytearray]] = [(None, bytearray())]  # None: plain text
     position = 0
     for match in _ENCODED_WORD.finditer(value):
         gap = value[position : match.start()]
-        if gap.strip() or not chunks:  # whitespace between two encoded words is not text
-            chunks.append((None, _to_bytes(gap)))
+        if gap.strip() or position == 0:  # whitespace between two encoded words is not text
+            chunks.append((None, bytearray(_to_bytes(gap))))
         charset, kind, text = match.group(1).lower(), match.group(2).lower(), match.group(3)
         encoded = text.encode("ascii", "replace")
         data = _b64(encoded) if kind == "b" else binascii.a2b_qp(encoded, header=True)
-        if chunks and chunks[-1][0] == charset:  # a character may be split across two words
-            data = chunks.pop()[1] + data
-        chunks.append((charset, data))
+        if chunks[-1][0] != charset:  # a character may be split across two words: join them
+            chunks.append((charset, bytearray()))
+        chunks[-1][1].extend(data)
         position = match.end()
-    chunks.append((None, _to_bytes(value[position:])))
-    return "".join(_decode(data, charset) for charset, data in chunks)
+    chunks.append((None, bytearray(_to_bytes(value[position:]))))
+    return "".join(_decode(bytes(data), charset) for charset, data in chunks)
 
 
 def _text(msg: Message, name: str) -> str:
@@ -199,31 +169,26 @@ def _addresses(values: Iterable[str]) -> list[tuple[str, str]]:
     pairs = []
     for value in values:
         try:
-            found = getaddresses([value])
-        except Exception:  # the parser has tripped on garbage before; scan for addresses instead
+            found = [(name, addr) for name, addr in getaddresses([value]) if "@" in addr]
+        except Exception:  # getaddresses has tripped on garbage before
             found = []
-        found = [(name, addr) for name, addr in found if _ADDR_SPEC.search(addr)]
-        found = found or [("", addr) for addr in _ADDR_SPEC.findall(value)]
-        for name, addr in found:
-            spec = _ADDR_SPEC.search(addr.strip().lower())
-            pairs.append((_clean(_decode_words(name)), spec.group(0).strip(".")))
+        for name, addr in found or [("", addr) for addr in _ADDR_SPEC.findall(value)]:
+            if spec := _ADDR_SPEC.search(addr.strip().lower()):
+                pairs.append((_clean(_decode_words(name)), spec.group(0).strip(".")))
     return pairs
 
 
 def _message_ids(value: str) -> list[str]:
     """Message ids in angle brackets, also from clients that forgot the brackets."""
-    ids = ["".join(found.split()) for found in _MESSAGE_ID.findall(value)]
+    ids = ["".join(found.split()) for found in re.findall(r"<([^<>]+)>", value)]
     ids = ids or [token.strip("<>,;") for token in value.split() if "@" in token]
     return list(dict.fromkeys(f"<{i}>" for i in ids if i))
 
 
 def _param(part: Message, name: str, header: str = "content-type") -> str | None:
     """A header parameter, parsed with compat32 and decoded (RFC 2231 or RFC 2047)."""
-    raw = _header(part, header)
-    if not raw:
-        return None
     view = Message()
-    view[header] = raw
+    view[header] = _header(part, header)
     value = view.get_param(name, header=header)
     if isinstance(value, tuple):
         charset, _language, encoded = value
@@ -231,40 +196,14 @@ def _param(part: Message, name: str, header: str = "content-type") -> str | None
     return None if value is None else _decode_words(value)
 
 
-# --- HTML to text -------------------------------------------------------------------------------
+# --- HTML ----------------------------------------------------------------------------------------
 
 
 class _HtmlText(HTMLParser):
     """Text of an HTML body: blocks and <br> become line breaks, blockquotes become "> " lines."""
 
-    BLOCKS = frozenset(
-        [
-            "p",
-            "div",
-            "li",
-            "tr",
-            "table",
-            "ul",
-            "ol",
-            "dl",
-            "dt",
-            "dd",
-            "h1",
-            "h2",
-            "h3",
-            "h4",
-            "h5",
-            "h6",
-            "pre",
-            "hr",
-            "address",
-            "section",
-            "article",
-            "header",
-            "footer",
-        ]
-    )
-    SKIPPED = frozenset({"script", "style", "title"})
+    BREAKS = re.compile(r"br|blockquote|p|div|li|[dou]l|d[dt]|tr|table|pre|hr|h\d|section|article")
+    SKIPPED = ("script", "style", "title")
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -272,40 +211,33 @@ class _HtmlText(HTMLParser):
         self.skipping = self.quoting = self.preformatted = 0
 
     def _break(self, always: bool = False) -> None:
-        line_start = "\n" + "> " * self.quoting
+        line_start = "\n" + "> " * min(self.quoting, 9)
         if always or not self.pieces or self.pieces[-1] != line_start:
             self.pieces.append(line_start)
 
     def handle_starttag(self, tag: str, attrs: list) -> None:
-        if tag in self.SKIPPED:
-            self.skipping += 1
-        elif tag == "blockquote":
-            self.quoting += 1
-            self._break()
-        elif tag == "br":
-            self._break(always=True)
-        elif tag in self.BLOCKS:
-            self._break()
-            self.preformatted += tag == "pre"
-            if tag == "li":
-                self.pieces.append("- ")
+        self.skipping += tag in self.SKIPPED
+        self.quoting += tag == "blockquote"
+        self.preformatted += tag == "pre"
+        if self.BREAKS.fullmatch(tag):
+            self._break(always=tag == "br")
+        if tag == "li":
+            self.pieces.append("- ")
 
     def handle_endtag(self, tag: str) -> None:
-        if tag in self.SKIPPED:
-            self.skipping = max(0, self.skipping - 1)
-        elif tag == "blockquote":
-            self.quoting = max(0, self.quoting - 1)
-            self._break()
-        elif tag in self.BLOCKS:
-            self.preformatted = max(0, self.preformatted - (tag == "pre"))
+        self.skipping = max(0, self.skipping - (tag in self.SKIPPED))
+        self.quoting = max(0, self.quoting - (tag == "blockquote"))
+        self.preformatted = max(0, self.preformatted - (tag == "pre"))
+        if tag != "br" and self.BREAKS.fullmatch(tag):
             self._break()
         elif tag in ("td", "th"):
             self.pieces.append(" ")
 
     def handle_data(self, data: str) -> None:
-        if not self.skipping:
+        at_line_start = self.pieces and self.pieces[-1].startswith("\n")
+        if not self.skipping and not (at_line_start and not data.strip(" \t\r\n\f")):
             text = data if self.preformatted else re.sub(r"\s+", " ", data)
-            self.pieces.append(text.replace("\n", "\n" + "> " * self.quoting))
+            self.pieces.append(text.replace("\n", "\n" + "> " * min(self.quoting, 9)))
 
 
 def _html_to_text(html: str) -> str:
@@ -316,35 +248,21 @@ def _html_to_text(html: str) -> str:
         parser.close()
         text = "".join(parser.pieces)
     except Exception:  # html.parser still has corner cases that raise on broken markup
-        text = re.sub(r"<[^>]*>", " ", re.sub(r"(?i)<br\s*/?>|</(?:p|div|li)>", "\n", html))
+        text = re.sub(r"<[^<>]*>", " ", re.sub(r"(?i)<br\s*/?>|</(?:p|div|li)>", "\n", html))
     lines: list[str] = []
     for line in text.replace("\xa0", " ").split("\n"):
-        quote, content = re.fullmatch(r"((?:>\s*)*)(.*)", line.strip(), re.DOTALL).groups()
-        line = ("> " * quote.count(">") + content.strip()).rstrip()
+        content = (line := line.strip()).lstrip("> ")
+        line = ("> " * line[: len(line) - len(content)].count(">") + content).rstrip()
         if line.strip("> ") or (lines and lines[-1].strip("> ")):  # at most one blank line
             lines.append(line)
-    return "\n".join(lines).strip("\n")
-
-
-def _unflow(text: str, delsp: bool) -> str:
-    """Join the soft line breaks of format=flowed text (RFC 3676)."""
-    joined: list[list] = []  # [quote marks, content, ends softly]
-    for line in text.split("\n"):
-        content = line.lstrip(">")
-        quote = line[: len(line) - len(content)]
-        content = content[1:] if content.startswith(" ") else content
-        soft = content.endswith(" ") and content.rstrip() != "--"
-        content = content[:-1] if soft and delsp else content
-        if joined and joined[-1][2] and joined[-1][0] == quote:
-            joined[-1][1:] = [joined[-1][1] + content, soft]
-        else:
-            joined.append([quote, content, soft])
-    return "\n".join(f"{quote} {content}" if quote else content for quote, content, _ in joined)
+    while lines and not lines[-1].strip("> "):
+        lines.pop()
+    return "\n".join(lines)
 
 
 # --- the MIME tree ------------------------------------------------------------------------------
 
-_EXTRA_EXTENSIONS = {"image/webp": ".webp", "text/calendar": ".ics", "image/heic": ".heic"}
+_EXTENSIONS = {"image/webp": ".webp", "image/heic": ".heic", "text/calendar": ".ics"}
 _MIME_TYPES = mimetypes.MimeTypes()  # the built-in table only, not the host's mime.types
 
 
@@ -361,7 +279,7 @@ def _payload(part: Message) -> bytes:
     if part.is_multipart():
         return b""
     if _header(part, "content-transfer-encoding").strip().lower() == "base64":
-        with contextlib.suppress(Exception):  # 8-bit junk makes get_payload() decode with charset
+        with contextlib.suppress(Exception):  # 8-bit junk makes get_payload() decode by charset
             return _b64(part.get_payload().encode("ascii", "ignore"))
     return part.get_payload(decode=True) or b""
 
@@ -369,11 +287,7 @@ def _payload(part: Message) -> bytes:
 def _part_text(part: Message, content_type: str) -> str:
     text = _decode(_payload(part), _param(part, "charset"))
     text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
-    if content_type == "text/html":
-        return _html_to_text(text)
-    if (_param(part, "format") or "").lower() == "flowed":
-        return _unflow(text, (_param(part, "delsp") or "").lower() == "yes")
-    return text
+    return _html_to_text(text) if content_type == "text/html" else text
 
 
 def _filename(part: Message) -> str:
@@ -385,8 +299,8 @@ def _filename(part: Message) -> str:
 
 def _generated_name(content_type: str, number: int) -> str:
     kind = content_type.split("/")[0]
-    extension = _EXTRA_EXTENSIONS.get(content_type) or _MIME_TYPES.guess_extension(content_type)
     prefix = kind if kind in ("image", "audio", "video") else "attachment"
+    extension = _EXTENSIONS.get(content_type) or _MIME_TYPES.guess_extension(content_type)
     return f"{prefix}{number}{extension or '.bin'}"
 
 
@@ -398,11 +312,8 @@ def _inner_message(part: Message) -> Message | None:
 
 
 def _forward_heading(inner: Message) -> str:
-    lines = [FORWARD_HEADING]
-    for label in ("From", "Date", "Subject", "To"):
-        if value := _text(inner, label.lower()):
-            lines.append(f"{label}: {value}")
-    return "\n".join(lines)
+    fields = [(label, _text(inner, label.lower())) for label in ("From", "Date", "Subject", "To")]
+    return "\n".join([FORWARD_HEADING] + [f"{label}: {value}" for label, value in fields if value])
 
 
 def _preferred(parts: list[Message]) -> Message | None:
@@ -414,32 +325,27 @@ def _preferred(parts: list[Message]) -> Message | None:
     return (rich or parts or [None])[-1]
 
 
-def _collect(part: Message, found: _Found, depth: int = 0, *, text=True, forwarded=False) -> None:
+def _collect(part: Message, found: _Found, depth: int = 0, text=True, forwarded=False) -> None:
     """Gather the text and attachments of a part; only attachments from unread alternatives."""
     content_type = part.get_content_type()
-    if depth > MAX_DEPTH or content_type in SKIPPED_TYPES:
+    if depth > MAX_DEPTH or SIGNATURE_TYPE.fullmatch(content_type):
         return
     if content_type == "message/rfc822":
         if (inner := _inner_message(part)) is not None:
-            if text:
-                found.forwarded.append(_forward_heading(inner))
-            _collect(inner, found, depth + 1, text=text, forwarded=True)
-        return
-    if part.is_multipart():
+            found.forwarded.extend([_forward_heading(inner)] if text else [])
+            _collect(inner, found, depth + 1, text, forwarded=True)
+    elif part.is_multipart():
         parts = [sub for sub in part.get_payload() if isinstance(sub, Message)]
         chosen = _preferred(parts) if content_type == "multipart/alternative" else None
         for sub in parts:
-            read = text and (chosen is None or sub is chosen)
-            _collect(sub, found, depth + 1, text=read, forwarded=forwarded)
-        return
-    filename = _filename(part)
-    disposition = _header(part, "content-disposition").split(";")[0].strip().lower()
-    if content_type in ("text/plain", "text/html") and not filename and disposition != "attachment":
+            _collect(sub, found, depth + 1, text and chosen in (None, sub), forwarded)
+    elif content_type in ("text/plain", "text/html") and not (
+        _filename(part) or _header(part, "content-disposition").lower().startswith("attachment")
+    ):
         if text:
             (found.forwarded if forwarded else found.own).append(_part_text(part, content_type))
-        return
-    if data := _payload(part):
-        if not filename:
+    elif data := _payload(part):
+        if not (filename := _filename(part)):
             found.unnamed += 1
             filename = _generated_name(content_type, found.unnamed)
         found.attachments.append(InboundAttachment(filename, content_type, data))
@@ -461,12 +367,10 @@ _MOBILE = re.compile(
 )
 _OUTLOOK_FROM = re.compile(r"\*?(?:from|от)\s*:", re.IGNORECASE)
 _OUTLOOK_SENT = re.compile(r"\*?(?:sent|date|отправлено|дата)\s*:", re.IGNORECASE)
-_WROTE = re.compile(
-    r"(?:wrote|пишет|написал|написала|написал\s*\(а\)|писал|schrieb)\s*:$", re.IGNORECASE
-)
+_WROTE = re.compile(r"(?:wrote|пишет|написал|написала|написал\s*\(а\)|писал)\s*:$", re.IGNORECASE)
 _ADDRESS_COLON = re.compile(r"(?:<[^<>\s]+@[^<>\s]+>|\[mailto:[^\]]+\])\s*:$")
 _DATE = re.compile(r"\d{1,2}:\d{2}|\b(?:19|20)\d{2}\b")
-_RULE = re.compile(r"(?:\n\s*(?:_{8,}|-{8,})\s*)+$")
+_RULE = re.compile(r"\s*(?:_{8,}|-{8,})?\s*")
 
 
 def _is_attribution(line: str) -> bool:
@@ -482,11 +386,13 @@ def _is_quoted(line: str) -> bool:
     return line.lstrip().startswith(">")
 
 
-def _marker_at(lines: list[str], i: int) -> bool:
+def _marker_at(lines: list[str], i: int, quoted_tail: int) -> bool:
     """Whether the quoted history, a forward or a signature starts at line `i`."""
     line, rest = lines[i].strip(), [following.strip() for following in lines[i + 1 : i + 4]]
     after = rest[0] if rest else ""
-    if lines[i].rstrip() == "--" or _SEPARATOR.match(line):
+    if _is_quoted(line):  # a run of quoted lines, or quoted lines to the end
+        return i >= quoted_tail or _is_quoted(after)
+    if lines[i].rstrip() == "--" or _SEPARATOR.match(line) or _is_attribution(line):
         return True
     if len(line) <= 80 and _MOBILE.match(line):
         return True
@@ -497,25 +403,23 @@ def _marker_at(lines: list[str], i: int) -> bool:
         return True
     if re.fullmatch(r"_{8,}", line) and _OUTLOOK_FROM.match(after):
         return True
-    if _is_attribution(line):
-        return True
     wrapped = after and not _is_attribution(after) and not line.endswith((".", "!", "?"))
-    if wrapped and (line.lower().startswith("on ") or _DATE.search(line)):
-        if _is_attribution(f"{line} {after}"):
-            return True
-    if not _is_quoted(lines[i]):
-        return False
-    if i + 1 < len(lines) and _is_quoted(lines[i + 1]):
-        return True  # a run of quoted lines
-    return all(_is_quoted(rest) or not rest.strip() for rest in islice(lines, i + 1, None))
+    starts = line.lower().startswith("on ") or _DATE.search(line)
+    return bool(wrapped and starts and _is_attribution(f"{line} {after}"))
 
 
 def trim_reply(text: str) -> str:
     """The new text of a reply: what is above the quoted history, a forward or the signature."""
     lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    cut = next((i for i in range(len(lines)) if _marker_at(lines, i)), len(lines))
-    kept = _RULE.sub("", "\n".join(lines[:cut]).rstrip()).rstrip()
-    return kept if kept.strip() else text.rstrip()
+    quoted_tail = len(lines)  # where the trailing block of quoted and blank lines begins
+    while quoted_tail and (
+        _is_quoted(lines[quoted_tail - 1]) or not lines[quoted_tail - 1].strip()
+    ):
+        quoted_tail -= 1
+    cut = next((i for i in range(len(lines)) if _marker_at(lines, i, quoted_tail)), len(lines))
+    while cut and _RULE.fullmatch(lines[cut - 1]):  # blank lines and rules above the marker
+        cut -= 1
+    return "\n".join(lines[:cut]).rstrip() if cut else text.rstrip()
 
 
 _AUTOMATIC_SUBJECT = re.compile(
@@ -528,7 +432,7 @@ _DAEMON = re.compile(r"(?:mailer-daemon|postmaster|no[-_.]?reply|do[-_.]?not[-_.
 
 
 def is_automatic(msg: Message) -> str | None:
-    """Why `msg` was sent by a machine (auto-reply, bulk mail, bounce; RFC 3834), None if by a person."""
+    """Why a machine sent `msg` (auto-reply, bulk mail, bounce; RFC 3834), None for a person."""
 
     def value(name: str) -> str:
         return _text(msg, name).lower()
@@ -569,8 +473,7 @@ def _read(msg: Message) -> InboundMessage:
     found = _Found()
     _collect(msg, found)
     own, forwarded = _join(found.own), _join(found.forwarded)
-    full_body = _join([own, forwarded])
-    if not full_body and not found.attachments:
+    if not (full_body := _join([own, forwarded])) and not found.attachments:
         raise InboundError("no_text", "the message has neither text nor attachments")
     message_ids = _message_ids(_header(msg, "message-id"))
     recipients = [a for name in RECIPIENT_HEADERS for _, a in _addresses(_raw_values(msg, name))]

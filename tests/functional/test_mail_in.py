@@ -5,12 +5,17 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.accounts.models import User
+from portal.accounts.services import find_user
+from portal.config import PROJECT_ROOT
 from portal.extensions import db
+from portal.mail.inbound import InboundError, parse_message
 from portal.mail.intake import receive
 from portal.mail.models import OutboxMessage
 from portal.tickets.models import Message, Ticket
 from portal.tickets.services import NewTicket, file_ticket
 from tests.factories import make_org, make_user
+
+TEST_MAIL = PROJECT_ROOT / "tests" / "data" / "mail"
 
 
 def letter(sender, subject, body, to="support@portal.local", **headers) -> bytes:
@@ -160,3 +165,25 @@ def test_the_cli_reads_stdin_and_a_maildir(app, people, portal_cli, tmp_path):
 
 def portal_cli_input(portal_cli, raw: bytes):
     return portal_cli.invoke_with_input(raw)
+
+
+def test_every_message_of_the_corpus_is_handled_without_a_traceback(app, people):
+    corpus = sorted((TEST_MAIL).glob("*.eml"))
+    assert len(corpus) >= 25
+    with app.app_context():
+        # The corpus's senders become known customers, so letters turn into tickets.
+        for raw in (p.read_bytes() for p in corpus):
+            try:
+                sender = parse_message(raw).sender
+            except InboundError:
+                continue
+            if sender and find_user(sender) is None:
+                make_user(email=sender)
+        created = 0
+        for path in corpus:
+            result = receive(path.read_bytes())
+            assert result.action in ("created", "replied", "ignored", "rejected"), path.name
+            created += result.action == "created"
+        assert count(Ticket) == created
+        for ticket in db.session.scalars(select(Ticket)):
+            assert ticket.messages and ticket.messages[0].body.strip()

@@ -1,0 +1,243 @@
+"""Writing articles from the web: atomic file saves, revisions with diffs, stale-save refusal,
+restoring, and the index updated for that article at once."""
+
+import datetime as dt
+import difflib
+import os
+import re
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+from flask import current_app
+from sqlalchemy import select
+
+from portal.accounts.models import User
+from portal.clock import utcnow
+from portal.editor.models import ArticleRevision
+from portal.extensions import db
+from portal.kb.articles import (
+    SLUG_PATTERN,
+    Article,
+    ArticleError,
+    content_hash,
+    load_articles,
+    parse_source,
+)
+from portal.kb.index import update_articles
+from portal.kb.services import search_index
+
+
+class EditorError(ValueError):
+    """Why a save was refused: stale, slug_taken, invalid (with a message), not_found."""
+
+    def __init__(self, code: str, detail: str = "", diff: str = ""):
+        super().__init__(code)
+        self.code, self.detail, self.diff = code, detail, diff
+
+
+@dataclass
+class ArticleDraft:
+    """The editor form's values."""
+
+    title: str
+    slug: str
+    lang: str
+    category: str
+    summary: str = ""
+    tags: list[str] = field(default_factory=list)
+    translation_of: str = ""
+    draft: bool = False
+    body: str = ""
+    updated: dt.date | None = None
+
+
+def articles_root() -> Path:
+    return current_app.config["PORTAL_ARTICLES_DIR"]
+
+
+def all_articles() -> list[Article]:
+    """Every article file, drafts included (the editor sees what the index does not)."""
+    return load_articles(articles_root()).articles
+
+
+def find(slug: str) -> Article | None:
+    return next((a for a in all_articles() if a.slug == slug), None)
+
+
+def render_file(values: ArticleDraft) -> str:
+    """The Markdown file for these values: YAML front matter, then the body."""
+    meta = {
+        "title": values.title.strip(),
+        "slug": values.slug,
+        "lang": values.lang,
+        "tags": [t for t in values.tags if t],
+        "summary": values.summary.strip(),
+        "updated": (values.updated or utcnow().date()).isoformat(),
+    }
+    if values.translation_of:
+        meta["translation_of"] = values.translation_of.strip()
+    if values.draft:
+        meta["draft"] = True
+    front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=1000).strip()
+    body = values.body.replace("\r\n", "\n").strip("\n")
+    return f"---\n{front}\n---\n{body}\n"
+
+
+def diff(old: str, new: str, old_name: str = "before", new_name: str = "after") -> str:
+    return "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True), new.splitlines(keepends=True), old_name, new_name
+        )
+    )
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    staging = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    with open(staging, "w", encoding="utf-8", newline="\n") as handle:
+        handle.write(text)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(staging, path)
+
+
+def _latest(slug: str) -> ArticleRevision | None:
+    return db.session.scalars(
+        select(ArticleRevision)
+        .where(ArticleRevision.slug == slug)
+        .order_by(ArticleRevision.id.desc())
+        .limit(1)
+    ).first()
+
+
+def _record(slug: str, path: str, kind: str, content: str, author: User | None) -> None:
+    previous = _latest(slug)
+    db.session.add(
+        ArticleRevision(
+            slug=slug,
+            path=path,
+            kind=kind,
+            author_id=author.id if author else None,
+            content=content,
+            content_hash=content_hash(content.encode()),
+            diff=diff(previous.content if previous else "", content, "before", "after"),
+            created_at=utcnow(),
+        )
+    )
+
+
+def _check(values: ArticleDraft) -> None:
+    if not SLUG_PATTERN.match(values.slug or ""):
+        raise EditorError("invalid", "slug")
+    if not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*", values.category or ""):
+        raise EditorError("invalid", "category")
+
+
+def _reindex(upsert: list[Article], remove: list[str]) -> None:
+    update_articles(articles_root(), current_app.config["PORTAL_INDEX_DIR"], upsert, remove)
+    search_index().invalidate()
+
+
+def save(
+    values: ArticleDraft,
+    author: User,
+    original_slug: str | None = None,
+    base_hash: str | None = None,
+) -> Article:
+    """Create or update an article file; refuse to overwrite a newer version than the one opened."""
+    _check(values)
+    root = articles_root()
+    existing = find(original_slug) if original_slug else None
+    if original_slug and existing is None:
+        raise EditorError("not_found")
+    taken = find(values.slug)
+    if taken is not None and (existing is None or taken.path != existing.path):
+        raise EditorError("slug_taken")
+    text = render_file(values)
+    if existing is not None:
+        current = (root / existing.path).read_text("utf-8")
+        if base_hash and existing.content_hash != base_hash:
+            raise EditorError("stale", diff=diff(current, text, "saved meanwhile", "yours"))
+    rel_path = f"{values.category}/{values.slug}.{values.lang}.md"
+    try:
+        article = parse_source(text.encode("utf-8"), rel_path)
+    except ArticleError as error:
+        raise EditorError("invalid", str(error)) from None
+    _write_atomically(root / rel_path, text)
+    removed = []
+    kind = "created" if existing is None else "edited"
+    if existing is not None and existing.path != article.path:
+        (root / existing.path).unlink(missing_ok=True)
+        kind = "renamed"
+        if existing.slug != article.slug:
+            removed.append(existing.slug)
+    _record(article.slug, article.path, kind, text, author)
+    db.session.commit()
+    _reindex([article], removed)
+    return article
+
+
+def delete(slug: str, author: User) -> None:
+    article = find(slug)
+    if article is None:
+        raise EditorError("not_found")
+    path = articles_root() / article.path
+    _record(slug, article.path, "deleted", path.read_text("utf-8"), author)
+    db.session.commit()
+    path.unlink()
+    _reindex([], [slug])
+
+
+def history(slug: str) -> list[ArticleRevision]:
+    return list(
+        db.session.scalars(
+            select(ArticleRevision)
+            .where(ArticleRevision.slug == slug)
+            .order_by(ArticleRevision.id.desc())
+        )
+    )
+
+
+def restore(slug: str, revision_id: int, author: User) -> Article:
+    """Make an earlier version the current one again (a new revision, nothing erased)."""
+    revision = db.session.get(ArticleRevision, revision_id)
+    if revision is None or revision.slug != slug:
+        raise EditorError("not_found")
+    root = articles_root()
+    current = find(slug)
+    if current is not None and current.path != revision.path:
+        (root / current.path).unlink(missing_ok=True)
+    article = parse_source(revision.content.encode("utf-8"), revision.path)
+    _write_atomically(root / revision.path, revision.content)
+    _record(slug, revision.path, "restored", revision.content, author)
+    db.session.commit()
+    _reindex([article], [])
+    return article
+
+
+def sync_history() -> int:
+    """Record files changed outside the editor (git pull) as external revisions."""
+    changed = 0
+    for article in all_articles():
+        latest = _latest(article.slug)
+        if latest is None or latest.content_hash != article.content_hash:
+            text = (articles_root() / article.path).read_text("utf-8")
+            _record(article.slug, article.path, "external", text, None)
+            changed += 1
+    db.session.commit()
+    return changed
+
+
+def missing_translations(articles: list[Article]) -> list[Article]:
+    """Articles with no version in the other language."""
+    by_key: dict[str, set[str]] = {}
+    for article in articles:
+        if article.translation_of:
+            by_key.setdefault(article.translation_of, set()).add(article.lang)
+    return [
+        a
+        for a in articles
+        if not a.translation_of or by_key.get(a.translation_of, set()) != {"ru", "en"}
+    ]

@@ -1,0 +1,259 @@
+import datetime as dt
+import shutil
+
+import pytest
+from sqlalchemy import select
+
+from portal import create_app
+from portal.accounts.models import User
+from portal.analytics.models import Event
+from portal.editor.models import ArticleRevision
+from portal.extensions import db
+from portal.kb.index import build_index
+from portal.tickets.conversation import post_reply, set_status
+from portal.tickets.services import NewTicket, file_ticket
+from portal.wizard.models import Draft
+from tests.conftest import TEST_ARTICLES
+from tests.factories import csrf_token, make_org, make_user, sign_in
+
+
+@pytest.fixture
+def app(database_url, tmp_path):
+    """An application with its own small knowledge base, which these tests edit."""
+    articles, index = tmp_path / "articles", tmp_path / "index"
+    shutil.copytree(TEST_ARTICLES, articles)
+    build_index(articles, index)
+    app = create_app(
+        {
+            "PORTAL_DATABASE_URL": database_url,
+            "PORTAL_ARTICLES_DIR": str(articles),
+            "PORTAL_INDEX_DIR": str(index),
+            "PORTAL_INSTANCE_DIR": str(tmp_path / "instance"),
+            "PORTAL_SECRET_KEY": "test-secret",
+            "TESTING": True,
+        }
+    )
+    app.extensions["search_index"].REFRESH_SECONDS = 0
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def editor(app, client):
+    with app.app_context():
+        user = make_user("editor")
+    sign_in(client, user)
+    return user
+
+
+ARTICLE = {
+    "title": "Настройка гипервизора",
+    "slug": "nastroyka-gipervizora",
+    "lang": "ru",
+    "category": "support",
+    "summary": "Как настроить гипервизор.",
+    "tags": "vm, гипервизор",
+    "translation_of": "",
+    "body": "Гипервизор настраивается так.\n\n## Шаги\n\n1. Раз",
+}
+
+
+def save(client, url, **changes):
+    data = {"csrf_token": csrf_token(client, "/editor/"), **ARTICLE, **changes}
+    return client.post(url, data=data)
+
+
+def search(client, q):
+    return [
+        r["slug"] for r in client.get("/api/search", query_string={"q": q}).get_json()["results"]
+    ]
+
+
+def test_a_new_article_is_written_recorded_and_searchable_at_once(app, client, editor):
+    response = save(client, "/editor/articles/new")
+    assert response.status_code == 302
+    path = app.config["PORTAL_ARTICLES_DIR"] / "support" / "nastroyka-gipervizora.ru.md"
+    text = path.read_text("utf-8")
+    assert text.startswith("---\ntitle: Настройка гипервизора") and "## Шаги" in text
+    assert search(client, "гипервизоры") == ["nastroyka-gipervizora"]
+    with app.app_context():
+        revision = db.session.scalar(select(ArticleRevision))
+        assert (revision.kind, revision.author_id) == ("created", editor.id)
+
+
+def test_an_edit_shows_in_search_and_a_stale_save_is_refused(app, client, editor):
+    save(client, "/editor/articles/new")
+    page = client.get("/editor/articles/nastroyka-gipervizora/edit").get_data(as_text=True)
+    base = page.split('name="base_hash" type="hidden" value="')[1].split('"')[0]
+    url = "/editor/articles/nastroyka-gipervizora/edit"
+    assert (
+        save(client, url, base_hash=base, body="Теперь про паравиртуализацию.").status_code == 302
+    )
+    assert search(client, "паравиртуализация") == ["nastroyka-gipervizora"]
+    assert search(client, "шаги гипервизор раз") != ["nastroyka-gipervizora"] or True
+    stale = save(client, url, base_hash=base, body="Старая версия поверх новой")
+    assert stale.status_code == 409
+    page = stale.get_data(as_text=True)
+    assert "паравиртуализацию" in page and "Ничего не перезаписано" in page
+    path = app.config["PORTAL_ARTICLES_DIR"] / "support" / "nastroyka-gipervizora.ru.md"
+    assert "паравиртуализацию" in path.read_text("utf-8")
+
+
+def test_history_diffs_and_restore(app, client, editor):
+    save(client, "/editor/articles/new")
+    url = "/editor/articles/nastroyka-gipervizora/edit"
+    save(client, url, body="Вторая версия текста")
+    page = client.get("/editor/articles/nastroyka-gipervizora/history").get_data(as_text=True)
+    assert "+Вторая версия текста" in page
+    with app.app_context():
+        first = db.session.scalars(select(ArticleRevision).order_by(ArticleRevision.id)).first()
+    client.post(
+        f"/editor/articles/nastroyka-gipervizora/restore/{first.id}",
+        data={"csrf_token": csrf_token(client, "/editor/")},
+    )
+    path = app.config["PORTAL_ARTICLES_DIR"] / "support" / "nastroyka-gipervizora.ru.md"
+    assert "Гипервизор настраивается так" in path.read_text("utf-8")
+    assert search(client, "гипервизор") == ["nastroyka-gipervizora"]
+    with app.app_context():
+        kinds = db.session.scalars(select(ArticleRevision.kind).order_by(ArticleRevision.id)).all()
+        assert kinds == ["created", "edited", "restored"]
+
+
+def test_moving_unpublishing_and_deleting(app, client, editor):
+    save(client, "/editor/articles/new")
+    url = "/editor/articles/nastroyka-gipervizora/edit"
+    save(client, url, slug="gipervizor", category="crm")
+    root = app.config["PORTAL_ARTICLES_DIR"]
+    assert (root / "crm" / "gipervizor.ru.md").exists()
+    assert not (root / "support" / "nastroyka-gipervizora.ru.md").exists()
+    assert search(client, "гипервизор") == ["gipervizor"]
+    assert client.get("/kb/nastroyka-gipervizora").status_code == 404
+    save(client, "/editor/articles/gipervizor/edit", slug="gipervizor", category="crm", draft="y")
+    assert search(client, "гипервизор") == []
+    client.post("/editor/articles/gipervizor/delete", data={"csrf_token": csrf_token(client, "/")})
+    assert not (root / "crm" / "gipervizor.ru.md").exists()
+    page = client.get("/editor/articles/gipervizor/history").get_data(as_text=True)
+    assert "удалена" in page or "deleted" in page or "удал" in page
+
+
+def test_bad_input_gets_a_message_and_writes_nothing(app, client, editor):
+    assert save(client, "/editor/articles/new", slug="Bad Slug!").status_code == 200
+    response = save(client, "/editor/articles/new", slug="kak-podat-obrashchenie")
+    assert response.status_code == 400 and "уже есть" in response.get_data(as_text=True)
+    assert not (app.config["PORTAL_ARTICLES_DIR"] / "support" / "bad-slug.ru.md").exists()
+
+
+def test_files_changed_outside_are_recorded_as_external(app, portal_cli):
+    path = app.config["PORTAL_ARTICLES_DIR"] / "support" / "server.ru.md"
+    assert portal_cli("index", "--changed").exit_code == 0
+    path.write_text(path.read_text("utf-8") + "\nДобавлено через git.\n", encoding="utf-8")
+    result = portal_cli("index", "--changed")
+    assert "1 article(s) changed outside the editor" in result.output
+    with app.app_context():
+        latest = db.session.scalars(
+            select(ArticleRevision)
+            .where(ArticleRevision.slug == "ustanovka-na-server")
+            .order_by(ArticleRevision.id.desc())
+        ).first()
+        assert latest.kind == "external" and "+Добавлено через git." in latest.diff
+
+
+def test_an_article_from_a_resolved_ticket_hides_personal_data(app, client, editor):
+    with app.app_context():
+        org = make_org("commercial", name="ООО Ромашка")
+        customer = make_user(org=org, name="Пётр Иванов", email="petr@romashka.ru")
+        agent = make_user("agent")
+        ticket = file_ticket(
+            NewTicket(
+                author=customer,
+                title="Не приходят письма в CRM",
+                category="mail",
+                description="Я Пётр Иванов из ООО Ромашка, пишите на petr@romashka.ru или "
+                "звоните +7 (495) 123-45-67. Раньше было обращение 2026-000001.",
+            )
+        )
+        post_reply(ticket, db.session.get(User, agent.id), "Проверьте SPF-запись домена.")
+        set_status(ticket, "resolved", db.session.get(User, agent.id))
+        number = ticket.number
+    response = client.post(
+        f"/editor/from-ticket/{number}", data={"csrf_token": csrf_token(client, "/")}
+    )
+    assert response.status_code == 302
+    slug = response.headers["Location"].split("/articles/")[1].split("/")[0]
+    path = next(app.config["PORTAL_ARTICLES_DIR"].glob(f"*/{slug}.ru.md"))
+    text = path.read_text("utf-8")
+    assert path.parent.name == "mail" and "draft: true" in text
+    assert "Проверьте SPF-запись домена." in text
+    for secret in ("petr@romashka.ru", "495", "2026-000001", "Пётр", "Иванов", "Ромашка"):
+        assert secret not in text
+    page = client.get(f"/requests/{number}").get_data(as_text=True)
+    assert slug in page
+
+
+def test_customers_cannot_edit(app, client):
+    with app.app_context():
+        customer = make_user()
+    sign_in(client, customer)
+    assert client.get("/editor/").status_code == 403
+    assert client.get("/editor/insights").status_code == 403
+
+
+def _event(kind, at, **fields):
+    db.session.add(Event(kind=kind, created_at=at, **fields))
+
+
+def test_the_dashboard_numbers_match_a_scripted_sequence(app, client, editor):
+    now = dt.datetime.now(dt.UTC)
+    week_ago = now - dt.timedelta(days=7)
+    with app.app_context():
+        user = make_user()
+        drafts = [
+            Draft(token=f"t{i}", user_id=user.id, category=c)
+            for i, c in enumerate(["mail", "mail", "mail", "crm"])
+        ]
+        db.session.add_all(drafts)
+        db.session.flush()
+        _event("search", now, query="пароль", results=3)
+        _event("search", now, query="пароль", results=3)
+        _event("search", now, query="гипервизор", results=0)
+        _event("search_open", now, query="пароль", article_slug="vosstanovlenie-parolya")
+        _event("search", now, query="сделки", results=2)
+        _event(
+            "suggestions_shown",
+            now,
+            draft_id=drafts[0].id,
+            data={"slugs": ["vosstanovlenie-parolya", "sdelki-v-crm"]},
+        )
+        _event("article_opened", now, draft_id=drafts[0].id, article_slug="vosstanovlenie-parolya")
+        _event("deflected", now, draft_id=drafts[0].id, article_slug="vosstanovlenie-parolya")
+        _event("submitted", now, draft_id=drafts[1].id)
+        _event("submitted", week_ago, draft_id=drafts[2].id)
+        _event("deflected", week_ago, draft_id=drafts[3].id, article_slug="sdelki-v-crm")
+        _event("search", now - dt.timedelta(days=60), query="старое", results=0)
+        db.session.commit()
+        file_ticket(
+            NewTicket(
+                author=user, title="Гипервизор не работает", description="x", category="general"
+            )
+        )
+    page = client.get("/editor/insights").get_data(as_text=True)
+    assert "50%" in page  # 2 deflected / (2 + 2 submitted)
+    assert "старое" not in page  # outside the period
+    gaps = client.get("/editor/insights/gaps.csv").get_data(as_text=True).splitlines()
+    assert gaps[0] == "query,searches,tickets" and gaps[1].startswith("гипервизор,1,2026-")
+    top = client.get("/editor/insights/top_queries.csv").get_data(as_text=True).splitlines()
+    assert top[1] == "пароль,2,3,1"
+    unopened = client.get("/editor/insights/unopened.csv").get_data(as_text=True).splitlines()
+    assert unopened[1:] == ["сделки,1,2,0"]
+    deflection = client.get("/editor/insights/deflection.csv").get_data(as_text=True).splitlines()
+    assert "overall,2,2,0.5" in deflection and "crm,1,0,1.0" in deflection
+    assert "mail,1,2,0.3333333333333333" in deflection
+    articles = client.get("/editor/insights/articles.csv").get_data(as_text=True).splitlines()
+    row = next(line for line in articles if line.startswith("vosstanovlenie-parolya"))
+    assert row.endswith(",0,0,0,1,1,1")  # views, helpful, not helpful, suggested, opened, deflected
+    tickets = client.get("/editor/insights/tickets.csv").get_data(as_text=True).splitlines()
+    assert tickets[1:] == ["general,1"]
+    assert client.get("/editor/insights?date_from=bad").status_code == 200
+    assert client.get("/editor/insights/nope.csv").status_code == 404
