@@ -48,4 +48,4 @@ class PeriodForm(FlaskForm):
         csrf = False
 
     date_from = DateField(_l("From"), validators=[Optional()])
-    date_to = DateField(_l("To"), validators=[Optional()])
+    date_to = DateField(_l("Until"), validators=[Optional()])

@@ -4,7 +4,18 @@ import csv
 import datetime as dt
 import io
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -219,12 +230,17 @@ def insights_page():
         _("Top searches with no result"),
         horizontal=True,
     )
+    lang = str(get_locale())
+    titles = {k: c.title_in(lang) for k, c in current_app.extensions["ticket_categories"].items()}
+    for row in data["tickets"]:
+        row["title"] = titles.get(row["category"], row["category"])
     return render_template(
         "editor/insights.html",
         form=form,
         week_chart=week_chart,
         gap_chart=gap_chart,
         args=request.args.to_dict(),
+        category_titles=titles,
         **data,
     )
 
