@@ -2,8 +2,9 @@
 
 from flask import Flask
 
+from portal import security
 from portal.config import PROJECT_ROOT, load_settings, secret_key
-from portal.extensions import babel, csrf, db, login_manager
+from portal.extensions import babel, csrf, db, limiter, login_manager
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -56,6 +57,13 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=site_views.choose_locale)
     login_manager.init_app(app)
+    app.config.update(
+        RATELIMIT_ENABLED=True,  # PORTAL_RATE_LIMITS is checked per request (extensions.py)
+        RATELIMIT_STORAGE_URI=settings["PORTAL_REDIS_URL"] or "memory://",
+        RATELIMIT_HEADERS_ENABLED=True,
+    )
+    limiter.init_app(app)
+    security.init_app(app)
     login_manager.login_view = "accounts.signin"
     app.extensions["search_index"] = open_index(
         settings["PORTAL_ARTICLES_DIR"], settings["PORTAL_INDEX_DIR"]
@@ -71,6 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
         console_views,
         admin_views,
         editor_views,
+        __import__("portal.api_v1.views", fromlist=["bp"]),
     ):
         app.register_blueprint(module.bp)
     return app

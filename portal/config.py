@@ -57,7 +57,20 @@ SETTINGS = [
     Setting(
         "PORTAL_BASE_URL",
         "http://127.0.0.1:5000",
-        "Public address of the portal, for links in e-mails sent outside a web request.",
+        "Public address of the portal, for links in e-mails sent outside a web request. With "
+        "https:// the cookies are marked Secure and HSTS is sent.",
+    ),
+    Setting(
+        "PORTAL_REDIS_URL",
+        None,
+        "Redis for rate limits shared by every worker and host (e.g. redis://127.0.0.1:6379/0); "
+        "without it each process counts alone, in memory.",
+    ),
+    Setting(
+        "PORTAL_RATE_LIMITS",
+        True,
+        "Limit sign-in, sign-up, password reset, filing and the search APIs per client address.",
+        bool,
     ),
     Setting("PORTAL_TIMEZONE", "Europe/Moscow", "Time zone of support's business hours."),
     Setting(

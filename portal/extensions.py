@@ -2,7 +2,10 @@
 
 import sqlite3
 
+from flask import current_app
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
@@ -19,6 +22,13 @@ db = SQLAlchemy(model_class=Base, session_options={"expire_on_commit": False})
 csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
+# Storage (memory or Redis) comes from the app config at init_app.
+limiter = Limiter(key_func=get_remote_address)
+
+
+@limiter.request_filter
+def _limits_switched_off() -> bool:
+    return not current_app.config.get("PORTAL_RATE_LIMITS", True)
 
 
 @event.listens_for(Engine, "connect")

@@ -58,6 +58,7 @@ def app(database_url, kb_dirs, tmp_path_factory):
             "PORTAL_INDEX_DIR": str(index),
             "PORTAL_INSTANCE_DIR": str(tmp_path_factory.mktemp("instance")),
             "PORTAL_SECRET_KEY": "test-secret",
+            "PORTAL_RATE_LIMITS": False,
             "TESTING": True,
         }
     )

@@ -17,7 +17,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from portal.accounts import services
 from portal.accounts.forms import ResetPasswordForm, ResetRequestForm, SignInForm, SignUpForm
 from portal.accounts.models import User
-from portal.extensions import db, login_manager
+from portal.extensions import db, limiter, login_manager
 from portal.mail.services import absolute_url
 from portal.site.views import safe_next
 
@@ -57,6 +57,7 @@ def unauthorized():
 
 
 @bp.route("/signin", methods=["GET", "POST"])
+@limiter.limit("10 per minute;50 per hour", methods=["POST"])
 def signin():
     form = SignInForm()
     if form.validate_on_submit():
@@ -71,6 +72,7 @@ def signin():
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit("5 per minute;30 per hour", methods=["POST"])
 def signup():
     form = SignUpForm()
     if form.validate_on_submit():
@@ -95,6 +97,7 @@ def signout():
 
 
 @bp.route("/password/reset", methods=["GET", "POST"])
+@limiter.limit("5 per minute;20 per hour", methods=["POST"])
 def reset_request():
     form = ResetRequestForm()
     if form.validate_on_submit():

@@ -3,6 +3,7 @@
 from flask import Blueprint, jsonify, request, url_for
 from flask_babel import gettext as _
 
+from portal.extensions import limiter
 from portal.kb.forms import ApiSearchForm, ApiSuggestForm
 from portal.kb.index import SearchResults
 from portal.kb.services import rendered, search_index
@@ -38,6 +39,7 @@ def invalid(form) -> tuple:
 
 
 @bp.get("/search")
+@limiter.limit("120 per minute")
 def search():
     form = ApiSearchForm(request.args)
     if not form.validate():
@@ -53,6 +55,7 @@ def search():
 
 
 @bp.get("/suggest")
+@limiter.limit("300 per minute")
 def suggest():
     form = ApiSuggestForm(request.args)
     if not form.validate():

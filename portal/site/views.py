@@ -124,6 +124,18 @@ def too_large(_error_obj):
     )
 
 
+@bp.app_errorhandler(429)
+def too_many(_error_obj):
+    return _error(
+        429,
+        _("Too many attempts"),
+        _(
+            "Too many requests from your address in a short time. Wait a minute and "
+            "try again; nothing you typed is lost."
+        ),
+    )
+
+
 @bp.app_errorhandler(CSRFError)
 def csrf_failed(_error_obj):
     return _error(

@@ -20,7 +20,7 @@ from werkzeug.datastructures import MultiDict
 
 from portal.analytics.services import record_funnel
 from portal.coupons.services import CouponError
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.forms import ActionForm, choices
 from portal.kb.services import search_index
 from portal.tickets.attachments import StoredUpload
@@ -92,6 +92,7 @@ def _render_step(template: str, draft, **context):
 
 
 @bp.route("/new", methods=["GET", "POST"])
+@limiter.limit("30 per minute", methods=["POST"])
 def new():
     form = _subject_form()
     if form.validate_on_submit():
@@ -185,6 +186,7 @@ def _render_preview(draft, form, status=200):
 
 
 @bp.post("/drafts/<token>/submit")
+@limiter.limit("10 per minute;100 per hour", methods=["POST"])
 def submit(token):
     draft = _draft(token)
     if draft.state != "active":

@@ -30,6 +30,7 @@ def app(database_url, tmp_path):
             "PORTAL_INDEX_DIR": str(index),
             "PORTAL_INSTANCE_DIR": str(tmp_path / "instance"),
             "PORTAL_SECRET_KEY": "test-secret",
+            "PORTAL_RATE_LIMITS": False,
             "TESTING": True,
         }
     )
