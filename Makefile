@@ -7,13 +7,27 @@ PORTAL := $(BIN)/portal
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test setup lint format pytest browser bench translations index clean
+# Production settings, if present (see .env.example); never committed.
+-include .env
+export
+
+.PHONY: run serve-prod test setup lint format pytest browser bench translations index clean
 
 # The outbox worker runs beside the server (e-mail lands in instance/outbox/ as .eml files).
 run: setup
 	$(PORTAL) demo --if-empty
 	@$(PORTAL) worker & worker=$$!; trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(PORTAL) run --host $(HOST) --port $(PORT)
+
+# Several gunicorn workers against PostgreSQL (PORTAL_DATABASE_URL in .env or the environment).
+WORKERS ?= 4
+serve-prod: $(STAMP) portal/translations/ru/LC_MESSAGES/messages.mo
+	@case "$$PORTAL_DATABASE_URL" in postgresql*) ;; *) \
+	  echo "Set PORTAL_DATABASE_URL to a PostgreSQL URL (see .env.example)"; exit 1;; esac
+	$(PORTAL) db upgrade
+	$(PORTAL) index --changed
+	$(BIN)/gunicorn --workers $(WORKERS) --bind $(HOST):$(PORT) --access-logfile - \
+	  --forwarded-allow-ips 127.0.0.1 wsgi:app
 
 test: setup lint browser pytest
 

@@ -212,7 +212,12 @@ def test_tickets_come_in_pages(app, client, people):
         file_for(app, people.author_id, title=f"Request number {n}")
     headers = auth(people.author)
     first = client.get("/api/v1/tickets?per_page=10", headers=headers).get_json()
-    assert (first["page"], first["per_page"], first["total"], len(first["items"])) == (1, 10, 25, 10)
+    assert (first["page"], first["per_page"], first["total"], len(first["items"])) == (
+        1,
+        10,
+        25,
+        10,
+    )
     last = client.get("/api/v1/tickets?per_page=10&page=3", headers=headers).get_json()
     assert len(last["items"]) == 5
     beyond = client.get("/api/v1/tickets?per_page=10&page=4", headers=headers).get_json()
@@ -519,7 +524,15 @@ def test_schemathesis_finds_no_server_error_and_every_answer_matches_the_documen
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     headers = auth(people.author)
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 8
+    assert {op.label for op in operations} >= {
+        "GET /api/v1/tickets",
+        "POST /api/v1/tickets",
+        "GET /api/v1/tickets/{number}",
+        "POST /api/v1/tickets/{number}/replies",
+        "POST /api/v1/tickets/{number}/status",
+        "GET /api/v1/articles",
+        "GET /api/v1/articles/{slug}",
+    }
     for operation in operations:
         variants = [{}]
         if "{number}" in operation.path:
@@ -531,6 +544,8 @@ def test_schemathesis_finds_no_server_error_and_every_answer_matches_the_documen
                 @given(case=operation.as_strategy(generation_mode=mode, **extra))
                 def call(case):
                     response = case.call(headers=headers)
+                    if mode.value == "negative" and response.status_code < 300:
+                        print(operation.label, bool(extra), case.path_parameters, case.query, repr(case.body)[:200], getattr(case.meta, "components", None) if case.meta else None)
                     case.validate_response(response, checks=CHECKS, headers=headers)
 
                 call()
