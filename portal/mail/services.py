@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Protocol
 
 from flask import current_app, render_template
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from portal.clock import utcnow
 from portal.extensions import db
@@ -137,21 +137,36 @@ LEASE = dt.timedelta(minutes=5)
 
 
 def _claim(now: dt.datetime, limit: int) -> list[int]:
-    """Take due messages for this worker: they are invisible to others for LEASE."""
+    """Take due messages for this worker: they are invisible to others for LEASE.
+
+    Each message is taken by a conditional UPDATE, so two workers never take the same
+    one; on PostgreSQL, SKIP LOCKED also keeps them from waiting on each other.
+    """
     query = (
-        select(OutboxMessage)
+        select(OutboxMessage.id)
         .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
         .order_by(OutboxMessage.id)
         .limit(limit)
     )
     if db.engine.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    claimed = db.session.scalars(query).all()
-    for message in claimed:
-        message.next_attempt_at = now + LEASE
-    ids = [m.id for m in claimed]
+    candidates = db.session.scalars(query).all()
+    claimed = []
+    for message_id in candidates:
+        taken = db.session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id == message_id,
+                OutboxMessage.status == PENDING,
+                OutboxMessage.next_attempt_at <= now,
+            )
+            .values(next_attempt_at=now + LEASE)
+            .execution_options(synchronize_session=False)
+        )
+        if taken.rowcount == 1:
+            claimed.append(message_id)
     db.session.commit()
-    return ids
+    return claimed
 
 
 def deliver_pending(transport: Transport, now: dt.datetime | None = None, limit: int = 100) -> int:

@@ -1,5 +1,7 @@
 import datetime as dt
 import socket
+import threading
+import time
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -340,3 +342,42 @@ def test_a_title_cannot_inject_headers(app, people):
         mail = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc())).first()
         email = build_email(mail, "support@portal.local")
         assert email["Bcc"] is None and "\n" not in email["Subject"]
+
+
+class _Counting:
+    def __init__(self):
+        self.sent = []
+        self.lock = threading.Lock()
+
+    def send(self, email):
+        time.sleep(0.01)  # a slow server, so the workers overlap
+        with self.lock:
+            self.sent.append(email["Message-ID"])
+
+
+def test_two_workers_on_one_outbox_never_send_a_message_twice(app):
+    with app.app_context():
+        author = make_user()
+        for i in range(30):
+            file_ticket(
+                NewTicket(author=author, title=f"t{i}", description="d", category="general")
+            )
+    transport = _Counting()
+    barrier = threading.Barrier(2)
+
+    def work():
+        with app.app_context():
+            barrier.wait()
+            while deliver_pending(transport, limit=5):
+                pass
+            db.session.remove()
+
+    workers = [threading.Thread(target=work) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert len(transport.sent) == len(set(transport.sent)) == 30
+    with app.app_context():
+        statuses = db.session.scalars(select(OutboxMessage.status)).all()
+        assert statuses == ["sent"] * 30
