@@ -48,12 +48,12 @@ portal/translations/ru/LC_MESSAGES/messages.mo: portal/translations/ru/LC_MESSAG
 	$(BIN)/pybabel compile --use-fuzzy -d portal/translations
 
 lint: $(STAMP)
-	$(BIN)/ruff check portal tests
-	$(BIN)/ruff format --check portal tests
+	$(BIN)/ruff check portal tests bench
+	$(BIN)/ruff format --check portal tests bench
 
 format: $(STAMP)
-	$(BIN)/ruff check --fix portal tests
-	$(BIN)/ruff format portal tests
+	$(BIN)/ruff check --fix portal tests bench
+	$(BIN)/ruff format portal tests bench
 
 pytest: $(STAMP)
 	$(BIN)/pytest

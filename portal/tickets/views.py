@@ -147,21 +147,7 @@ def show(number):
         flash(
             _("This request was merged into %(number)s.", number=ticket.merged_into.number), "info"
         )
-    return render_template(
-        "tickets/show.html",
-        ticket=ticket,
-        category=categories().get(ticket.category),
-        sla=sla_view(ticket),
-        items=conversation.thread(ticket, current_user),
-        reply_form=ReplyForm(),
-        rate_form=RateForm(score=str(ticket.rating.score) if ticket.rating else None),
-        action_form=ActionForm(),
-        can_rate=conversation.can_rate(ticket, current_user),
-        can_reopen=conversation.can_reopen(ticket),
-        reopen_deadline=conversation.reopen_deadline(ticket),
-        staff=staff_panel(ticket) if current_user.is_staff else None,
-        last_id=max((m.id for m in ticket.messages), default=0),
-    )
+    return _render_ticket(ticket, ReplyForm())
 
 
 @bp.post("/requests/<number>/reply")
@@ -202,21 +188,26 @@ def reply(number):
 
 def _show_with_errors(ticket, form, errors):
     form.body.errors = errors
+    return _render_ticket(ticket, form), 400
+
+
+def _render_ticket(ticket, reply_form):
+    """The ticket page: thread, reply box, rating, reopening, and the specialist's tools."""
     return render_template(
         "tickets/show.html",
         ticket=ticket,
         category=categories().get(ticket.category),
         sla=sla_view(ticket),
         items=conversation.thread(ticket, current_user),
-        reply_form=form,
-        rate_form=RateForm(),
+        reply_form=reply_form,
+        rate_form=RateForm(score=str(ticket.rating.score) if ticket.rating else None),
         action_form=ActionForm(),
         can_rate=conversation.can_rate(ticket, current_user),
         can_reopen=conversation.can_reopen(ticket),
         reopen_deadline=conversation.reopen_deadline(ticket),
         staff=staff_panel(ticket) if current_user.is_staff else None,
         last_id=max((m.id for m in ticket.messages), default=0),
-    ), 400
+    )
 
 
 @bp.post("/requests/<number>/close")
