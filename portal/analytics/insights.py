@@ -6,10 +6,11 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from portal.accounts.models import User
 from portal.analytics.models import Event
 from portal.extensions import db
 from portal.kb.models import ArticleVote
-from portal.tickets.models import Ticket
+from portal.tickets.models import Ticket, TicketRating
 from portal.wizard.models import Draft
 
 
@@ -153,3 +154,17 @@ def tickets_per_category(period: Period) -> list[dict]:
         .order_by(func.count().desc())
     )
     return [{"category": c, "tickets": n} for c, n in rows]
+
+
+def ratings(period: Period) -> list[dict]:
+    """Customers' ratings per specialist: how many and the average."""
+    rows = db.session.execute(
+        select(User.name, func.count(TicketRating.id), func.avg(TicketRating.score))
+        .join(User, User.id == TicketRating.agent_id)
+        .where(TicketRating.created_at >= period.start, TicketRating.created_at < period.end)
+        .group_by(User.name)
+        .order_by(func.avg(TicketRating.score).desc())
+    )
+    return [
+        {"specialist": name, "ratings": n, "average": round(float(avg), 2)} for name, n, avg in rows
+    ]

@@ -211,6 +211,7 @@ def _insights(period: insights.Period) -> dict:
         "articles": insights.articles(period, titles),
         "deflection": insights.deflection(period),
         "tickets": insights.tickets_per_category(period),
+        "ratings": insights.ratings(period),
     }
 
 

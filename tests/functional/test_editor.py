@@ -10,7 +10,7 @@ from portal.analytics.models import Event
 from portal.editor.models import ArticleRevision
 from portal.extensions import db
 from portal.kb.index import build_index
-from portal.tickets.conversation import post_reply, set_status
+from portal.tickets.conversation import post_reply, rate, set_status
 from portal.tickets.services import NewTicket, file_ticket
 from portal.wizard.models import Draft
 from tests.conftest import TEST_ARTICLES
@@ -258,3 +258,17 @@ def test_the_dashboard_numbers_match_a_scripted_sequence(app, client, editor):
     assert tickets[1:] == ["general,1"]
     assert client.get("/editor/insights?date_from=bad").status_code == 200
     assert client.get("/editor/insights/nope.csv").status_code == 404
+
+
+def test_ratings_are_counted_per_specialist(app, client, editor):
+    with app.app_context():
+        customer, agent = make_user(), make_user("agent", name="Сергей")
+        for score in (5, 3):
+            ticket = file_ticket(
+                NewTicket(author=customer, title="t", description="d", category="general")
+            )
+            ticket.assignee_id = agent.id
+            post_reply(ticket, db.session.get(User, agent.id), "ответ")
+            rate(ticket, db.session.get(User, customer.id), score, None)
+    rows = client.get("/editor/insights/ratings.csv").get_data(as_text=True).splitlines()
+    assert rows == ["specialist,ratings,average", "Сергей,2,4.0"]

@@ -54,7 +54,9 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_port}/hooks/portal"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     def ids(self) -> list[str]:
         return [headers["X-Portal-Delivery"] for headers, _body in self.requests]
@@ -145,7 +147,11 @@ def test_a_failure_is_retried_after_a_pause_then_delivered(app, receiver):
         start = utcnow()
         assert deliver_webhooks(now=start) == 0
         db.session.refresh(delivery)
-        assert (delivery.status, delivery.attempts, delivery.last_error) == ("pending", 1, "HTTP 500")
+        assert (delivery.status, delivery.attempts, delivery.last_error) == (
+            "pending",
+            1,
+            "HTTP 500",
+        )
         pause = dt.timedelta(seconds=BACKOFF_SECONDS[0])
         assert aware(delivery.next_attempt_at) == start + pause
         assert deliver_webhooks(now=start + pause / 2) == 0  # not due yet
