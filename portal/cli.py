@@ -8,11 +8,13 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.exc import SQLAlchemyError
 
 from portal import create_app, demo
 from portal.accounts.models import TIERS
 from portal.config import PROJECT_ROOT, ConfigError
 from portal.editor.services import sync_history
+from portal.extensions import db as database
 from portal.kb import bench
 from portal.kb.api import results_json
 from portal.kb.index import build_index, update_changed
@@ -67,7 +69,15 @@ def index_command(changed, procs, strict):
         report = build_index(articles, index_dir, procs or current_app.config["PORTAL_INDEX_PROCS"])
     for problem in report.problems:
         click.echo(f"{problem}", err=True)
-    external = sync_history()
+    try:
+        external = sync_history()
+    except SQLAlchemyError:
+        database.session.rollback()
+        click.echo(
+            "Article history not updated: the database is not ready; run `portal db upgrade`.",
+            err=True,
+        )
+        external = 0
     if external:
         click.echo(f"{external} article(s) changed outside the editor recorded in their history.")
     kind = "full build" if report.full else "changed articles"

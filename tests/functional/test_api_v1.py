@@ -222,12 +222,18 @@ def test_tickets_come_in_pages(app, client, people):
     assert len(last["items"]) == 5
     beyond = client.get("/api/v1/tickets?per_page=10&page=4", headers=headers).get_json()
     assert beyond["items"] == [] and beyond["total"] == 25
-    seen = [t["number"] for p in (1, 2, 3) for t in client.get(
-        f"/api/v1/tickets?per_page=10&page={p}", headers=headers).get_json()["items"]]  # fmt: skip
+    seen = [
+        t["number"]
+        for p in (1, 2, 3)
+        for t in client.get(f"/api/v1/tickets?per_page=10&page={p}", headers=headers).get_json()[
+            "items"
+        ]
+    ]
     assert len(set(seen)) == 25
     for query in ("per_page=101", "per_page=0", "page=0", "page=x"):
-        error = assert_error(client.get(f"/api/v1/tickets?{query}", headers=headers), 400,
-                             "invalid_parameter")  # fmt: skip
+        error = assert_error(
+            client.get(f"/api/v1/tickets?{query}", headers=headers), 400, "invalid_parameter"
+        )
         assert set(error["fields"]) == {query.split("=")[0]}
 
 
@@ -253,8 +259,9 @@ def test_tickets_are_filtered(app, client, people):
     assert numbers(f"q={other[-6:]}") == [other]
     assert numbers("q=100%25") == []  # wildcards are literal
     for query in ("status=lost", "category=nope", "criticality=urgent", "q=%00"):
-        assert_error(client.get(f"/api/v1/tickets?{query}", headers=headers), 400,
-                     "invalid_parameter")  # fmt: skip
+        assert_error(
+            client.get(f"/api/v1/tickets?{query}", headers=headers), 400, "invalid_parameter"
+        )
 
 
 # -- filing ----------------------------------------------------------------------------------
@@ -309,9 +316,11 @@ def test_a_customer_files_a_request(app, client, people):
 def test_invalid_requests_get_400_with_the_fields(app, client, people, body, fields):
     if isinstance(body, str):  # JSON text as sent, e.g. with an escaped lone surrogate
         response = client.post(
-            "/api/v1/tickets", data=body, content_type="application/json",
+            "/api/v1/tickets",
+            data=body,
+            content_type="application/json",
             headers=auth(people.author),
-        )  # fmt: skip
+        )
     else:
         response = client.post("/api/v1/tickets", json=body, headers=auth(people.author))
     error = assert_error(response, 400, "invalid_parameter")
@@ -323,9 +332,10 @@ def test_invalid_requests_get_400_with_the_fields(app, client, people, body, fie
 def test_only_json_objects_are_accepted(app, client, people):
     headers = auth(people.author)
     assert_error(
-        client.post("/api/v1/tickets", data="title=x", headers=headers), 415,
+        client.post("/api/v1/tickets", data="title=x", headers=headers),
+        415,
         "unsupported_media_type",
-    )  # fmt: skip
+    )
     for raw in ("{not json", "[1, 2]", ""):
         response = client.post(
             "/api/v1/tickets", data=raw, content_type="application/json", headers=headers
@@ -391,8 +401,9 @@ def test_replies_and_internal_notes(app, client, people):
         403,
         "forbidden",
     )
-    note = client.post(f"{url}/replies", json={"body": "Check logs", "internal": True},
-                       headers=agent)  # fmt: skip
+    note = client.post(
+        f"{url}/replies", json={"body": "Check logs", "internal": True}, headers=agent
+    )
     assert note.status_code == 201 and note.get_json()["internal"] is True
     answer = client.post(f"{url}/replies", json={"body": "Fixed it"}, headers=agent)
     assert answer.get_json()["by_staff"] is True
@@ -401,8 +412,9 @@ def test_replies_and_internal_notes(app, client, people):
     assert "Check logs" not in seen_by_customer and "Check logs" in seen_by_agent
     assert seen_by_customer[-1] == "Fixed it"
     for body in ({"body": "  "}, {"body": 7}, {"body": "x", "internal": "yes"}, {}):
-        assert_error(client.post(f"{url}/replies", json=body, headers=agent), 400,
-                     "invalid_parameter")  # fmt: skip
+        assert_error(
+            client.post(f"{url}/replies", json=body, headers=agent), 400, "invalid_parameter"
+        )
 
 
 def test_status_changes_by_role(app, client, people):
@@ -416,8 +428,9 @@ def test_status_changes_by_role(app, client, people):
     assert moved.status_code == 200 and moved.get_json()["status"] == "waiting_customer"
     closed = client.post(url, json={"status": "closed"}, headers=customer)
     assert closed.status_code == 200 and closed.get_json()["status"] == "closed"
-    late = client.post(f"/api/v1/tickets/{number}/replies", json={"body": "one more"},
-                       headers=customer)  # fmt: skip
+    late = client.post(
+        f"/api/v1/tickets/{number}/replies", json={"body": "one more"}, headers=customer
+    )
     assert_error(late, 422, "ticket_closed")
 
 
@@ -429,8 +442,9 @@ def test_errors_are_json_everywhere_under_the_api(app, client, people, monkeypat
     assert_error(client.get("/api/v1/no-such-thing", headers=headers), 404, "not_found")
     assert_error(client.delete("/api/v1/tickets", headers=headers), 405, "method_not_allowed")
     huge = {"title": "Big one", "description": "x" * (1024 * 1024), "category": "crm"}
-    assert_error(client.post("/api/v1/tickets", json=huge, headers=headers), 413,
-                 "payload_too_large")  # fmt: skip
+    assert_error(
+        client.post("/api/v1/tickets", json=huge, headers=headers), 413, "payload_too_large"
+    )
     monkeypatch.setitem(app.extensions, "api_rate_limit", RateLimit(per_window=2))
     assert client.get("/api/v1/tickets", headers=headers).status_code == 200
     assert client.get("/api/v1/tickets", headers=headers).status_code == 200
@@ -454,8 +468,7 @@ def test_articles_are_searched_and_listed(client, people):
     listed = client.get("/api/v1/articles?lang=en&per_page=5&page=2", headers=headers).get_json()
     assert len(listed["items"]) == 5 and listed["total"] >= 30 and listed["query"] == ""
     assert all(hit["score"] is None and hit["lang"] == "en" for hit in listed["items"])
-    assert_error(client.get("/api/v1/articles?lang=de", headers=headers), 400,
-                 "invalid_parameter")  # fmt: skip
+    assert_error(client.get("/api/v1/articles?lang=de", headers=headers), 400, "invalid_parameter")
 
 
 def test_an_article_has_its_markdown_and_sanitised_html(client, people):
@@ -465,8 +478,11 @@ def test_an_article_has_its_markdown_and_sanitised_html(client, people):
     assert article["lang"] == "ru" and article["url"] == "/kb/kak-podat-obrashchenie"
     assert article["markdown"].lstrip().startswith(("#", article["markdown"].lstrip()[:1]))
     assert "<h2" in article["html"] and "<script" not in article["html"]
-    assert_error(client.get("/api/v1/articles/no-such-article", headers=auth(people.author)),
-                 404, "not_found")  # fmt: skip
+    assert_error(
+        client.get("/api/v1/articles/no-such-article", headers=auth(people.author)),
+        404,
+        "not_found",
+    )
 
 
 # -- the OpenAPI document ------------------------------------------------------------------------

@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import json
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -34,6 +35,7 @@ class Receiver:
     def __init__(self):
         self.requests: list[tuple[dict, bytes]] = []
         self.answers: list[int] = []  # statuses to give, in order; 200 when none are left
+        self.delay = 0.0  # seconds before answering
         self.lock = threading.Lock()
         receiver = self
 
@@ -43,6 +45,7 @@ class Receiver:
                 with receiver.lock:
                     receiver.requests.append((dict(self.headers), body))
                     status = receiver.answers.pop(0) if receiver.answers else 200
+                time.sleep(receiver.delay)
                 self.send_response(status)
                 if 300 <= status < 400:
                     self.send_header("Location", "http://127.0.0.1:9/elsewhere")
@@ -208,6 +211,7 @@ def test_an_unreachable_receiver_is_retried_and_given_up_after_the_last_attempt(
 
 
 def test_two_workers_never_send_one_delivery_twice(app, receiver):
+    receiver.delay = 0.005  # so the two workers' sends overlap
     with app.app_context():
         author = make_user()
         tickets = [make_ticket(author) for _ in range(30)]
