@@ -1,6 +1,7 @@
 """The `portal` command: a Flask CLI group carrying every maintenance command."""
 
 import json
+import secrets
 import sys
 import time
 from pathlib import Path
@@ -12,6 +13,10 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from portal import create_app, demo
 from portal.accounts.models import TIERS
+from portal.accounts.services import find_user
+from portal.api_v1.models import ApiToken, Webhook
+from portal.api_v1.services import issue_token, revoke_token
+from portal.api_v1.webhooks import EVENTS, deliver_webhooks
 from portal.config import PROJECT_ROOT, ConfigError
 from portal.editor.services import sync_history
 from portal.extensions import db as database
@@ -139,8 +144,9 @@ def worker_command(once, interval):
     transport = transport_from_config(current_app.config)
     while True:
         sent = deliver_pending(transport)
-        if sent:
-            click.echo(f"{sent} message(s) sent")
+        hooks = deliver_webhooks()
+        if sent or hooks:
+            click.echo(f"{sent} message(s) sent, {hooks} webhook(s) delivered")
         if once:
             return
         time.sleep(interval)
@@ -193,6 +199,57 @@ def mail_in_command(maildir, imap):
         click.echo(f"{result.action} {result.ticket or '-'} {result.reason}".rstrip())
     if any(r.failed for r in results):
         sys.exit(1)
+
+
+@main.group("api-token")
+def api_token():
+    """Tokens for the REST API (/api/v1/)."""
+
+
+@api_token.command("create")
+@click.argument("email")
+@click.argument("name")
+@with_appcontext
+def api_token_create(email, name):
+    """Issue a token acting as the user with this e-mail; it is shown once."""
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"no user with the e-mail {email}")
+    token, secret = issue_token(user, name[:100])
+    click.echo(f"Token {token.id} for {user.email}: {secret}")
+    click.echo("Keep it secret: it is not stored and cannot be shown again.")
+
+
+@api_token.command("revoke")
+@click.argument("token_id", type=int)
+@with_appcontext
+def api_token_revoke(token_id):
+    """Revoke a token by its number."""
+    token = database.session.get(ApiToken, token_id)
+    if token is None:
+        raise click.ClickException(f"no token {token_id}")
+    revoke_token(token)
+    click.echo(f"Token {token_id} revoked.")
+
+
+@main.command("webhook")
+@click.argument("url")
+@click.option(
+    "--event",
+    "events",
+    multiple=True,
+    type=click.Choice(EVENTS),
+    help="Events to send (default: all).",
+)
+@with_appcontext
+def webhook_command(url, events):
+    """Add a webhook; prints the secret its deliveries are signed with."""
+    if not url.startswith(("https://", "http://")):
+        raise click.ClickException("the URL must start with https:// or http://")
+    secret = secrets.token_hex(32)
+    database.session.add(Webhook(url=url, secret=secret, events=list(events or EVENTS)))
+    database.session.commit()
+    click.echo(f"Webhook added. Signing secret (X-Portal-Signature, HMAC-SHA256): {secret}")
 
 
 @main.command("bench")

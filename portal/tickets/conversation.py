@@ -7,6 +7,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from portal.accounts.models import STAFF_ROLES, User
+from portal.api_v1.webhooks import emit
 from portal.clock import aware, utcnow
 from portal.extensions import db
 from portal.tickets.models import (
@@ -36,6 +37,7 @@ def _set_status(ticket: Ticket, status: str, actor: User, now: dt.datetime) -> N
         return
     record_event(ticket, actor, "status", ticket.status, status, now)
     ticket.status = status
+    emit("ticket.status_changed", ticket)
     if status == "resolved":
         ticket.resolved_at = now
     elif status == "closed":
@@ -71,6 +73,7 @@ def post_reply(
         stored.attach(message, ticket)
     ticket.updated_at = now
     if not internal:
+        emit("ticket.replied", ticket, message)
         ticket.last_public_by_staff = staff
         if staff:
             if ticket.status == "new":

@@ -7,6 +7,7 @@ from sqlalchemy import case, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.accounts.models import User
+from portal.api_v1.webhooks import emit
 from portal.calendar.services import sla_policy
 from portal.clock import aware, utcnow
 from portal.coupons.services import redeem
@@ -151,6 +152,7 @@ def file_ticket(new: NewTicket, now: dt.datetime | None = None) -> Ticket:
             record_event(ticket, new.author, "scope_review", None, "requested", now)
         db.session.flush()
         _notify_created(ticket)
+        emit("ticket.created", ticket)
         db.session.commit()
     except Exception:
         db.session.rollback()
