@@ -47,6 +47,8 @@ def test_session_cookies_are_httponly_lax_and_secure_behind_https(database_url, 
     assert app.config["SESSION_COOKIE_SAMESITE"] == "Lax"
     response = app.test_client().get("/", base_url="https://support.example.com")
     assert "max-age" in response.headers["Strict-Transport-Security"]
+    with app.app_context():
+        db.engine.dispose()
 
 
 def test_sign_in_is_rate_limited_with_a_clear_message(app, client):
