@@ -73,7 +73,6 @@ def post_reply(
         stored.attach(message, ticket)
     ticket.updated_at = now
     if not internal:
-        emit("ticket.replied", ticket, message)
         ticket.last_public_by_staff = staff
         if staff:
             if ticket.status == "new":
@@ -86,6 +85,7 @@ def post_reply(
             customer_message_arrived(ticket, now)
             if ticket.assignee is not None:
                 notify(ticket, ticket.assignee, "ticket_reply", "reply", message=message)
+        emit("ticket.replied", ticket, message)  # after any status change it caused
     db.session.commit()
     return message
 

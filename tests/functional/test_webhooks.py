@@ -254,11 +254,6 @@ def test_the_payload_has_the_shape_of_the_ticket_api(app):
         assert ticket_data(ticket) == ticket_json(ticket)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="until file_ticket, post_reply and _set_status call emit() (see the hand-over); "
-    "then remove this marker",
-)
 def test_the_api_and_every_channel_queue_events_in_the_same_transaction(app, client):
     with app.app_context():
         customer, agent = make_user(org=make_org("commercial")), make_user("agent")
