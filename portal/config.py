@@ -67,6 +67,11 @@ SETTINGS = [
         "without it each process counts alone, in memory.",
     ),
     Setting(
+        "PORTAL_API_RATE_LIMIT",
+        "300 per minute",
+        "Requests one REST API token may make (Flask-Limiter notation, e.g. 1000 per hour).",
+    ),
+    Setting(
         "PORTAL_RATE_LIMITS",
         True,
         "Limit sign-in, sign-up, password reset, filing and the search APIs per client address.",

@@ -88,9 +88,15 @@ def _wants_json() -> bool:
 
 def _error(status: int, title: str, message: str):
     if _wants_json():
-        code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(
-            status, "error"
-        )
+        codes = {
+            400: "bad_request",
+            404: "not_found",
+            405: "method_not_allowed",
+            413: "too_large",
+            429: "rate_limited",
+            503: "unavailable",
+        }
+        code = codes.get(status, "error")
         return jsonify(error={"code": code, "message": message}), status
     return render_template("errors/error.html", status=status, title=title, message=message), status
 

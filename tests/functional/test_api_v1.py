@@ -21,11 +21,10 @@ from sqlalchemy import func, select
 
 from portal.accounts.models import Organisation, User
 from portal.api_v1.models import ApiToken
-from portal.api_v1.ratelimit import RateLimit
 from portal.api_v1.services import issue_token, revoke_token, user_for_token
 from portal.clock import aware, utcnow
 from portal.coupons import services as coupons
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.tickets.models import Ticket
 from portal.tickets.services import NewTicket, file_ticket
 from tests.factories import make_org, make_user, sign_in
@@ -445,13 +444,18 @@ def test_errors_are_json_everywhere_under_the_api(app, client, people, monkeypat
     assert_error(
         client.post("/api/v1/tickets", json=huge, headers=headers), 413, "payload_too_large"
     )
-    monkeypatch.setitem(app.extensions, "api_rate_limit", RateLimit(per_window=2))
+    monkeypatch.setitem(app.config, "PORTAL_RATE_LIMITS", True)
+    monkeypatch.setitem(app.config, "PORTAL_API_RATE_LIMIT", "2 per minute")
+    with app.app_context():
+        limiter.reset()
     assert client.get("/api/v1/tickets", headers=headers).status_code == 200
     assert client.get("/api/v1/tickets", headers=headers).status_code == 200
     limited = client.get("/api/v1/tickets", headers=headers)
     assert_error(limited, 429, "rate_limited")
     assert 1 <= int(limited.headers["Retry-After"]) <= 60
     assert client.get("/api/v1/tickets", headers=auth(people.agent)).status_code == 200
+    with app.app_context():
+        limiter.reset()
 
 
 # -- articles ----------------------------------------------------------------------------------
@@ -535,7 +539,6 @@ FUZZ = settings(
 def test_schemathesis_finds_no_server_error_and_every_answer_matches_the_document(
     app, people, monkeypatch
 ):
-    monkeypatch.setitem(app.extensions, "api_rate_limit", RateLimit(per_window=10**6))
     number = file_for(app, people.author_id)
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     headers = auth(people.author)
