@@ -21,7 +21,7 @@ from portal.api_v1.forms import (
     from_json,
 )
 from portal.api_v1.openapi import document
-from portal.api_v1.payloads import message_data
+from portal.api_v1.payloads import message_data, ticket_data
 from portal.coupons.services import CouponError
 from portal.extensions import csrf, limiter
 from portal.forms import choices
@@ -31,7 +31,6 @@ from portal.kb.services import rendered, search_index
 from portal.tickets import conversation
 from portal.tickets.messages import coupon_error_message
 from portal.tickets.services import TicketError
-from portal.tickets.views import ticket_json
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)  # a bearer token, never a cookie, authenticates: there is nothing to forge
@@ -166,7 +165,7 @@ def ticket_with_messages(ticket) -> dict:
     """The ticket and its messages oldest first (internal notes for staff only)."""
     thread = conversation.thread(ticket, g.api_user)
     messages = [message_data(item) for kind, item in thread if kind == "message"]
-    return {**ticket_json(ticket), "messages": messages}
+    return {**ticket_data(ticket), "messages": messages}
 
 
 @bp.get("/tickets")
@@ -183,7 +182,7 @@ def tickets():
         text=form.q.data or None,
     )
     found, total = services.list_tickets(g.api_user, filters, page, per_page)
-    items = [ticket_json(t) for t in found]
+    items = [ticket_data(t) for t in found]
     return jsonify(items=items, page=page, per_page=per_page, total=total)
 
 

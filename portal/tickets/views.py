@@ -21,8 +21,8 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import func, or_, select
 
+from portal.api_v1.payloads import ticket_data
 from portal.calendar.services import sla_policy
-from portal.clock import aware
 from portal.console.panel import staff_panel
 from portal.extensions import db
 from portal.forms import ActionForm, choices
@@ -305,29 +305,4 @@ def attachment(attachment_id):
 @login_required
 def api_show(number):
     ticket = ticket_for_viewer(number)
-    return jsonify(ticket_json(ticket))
-
-
-def ticket_json(ticket) -> dict:
-    """The ticket as the API returns it; dates in ISO 8601."""
-
-    def iso(value):
-        return aware(value).isoformat() if value else None
-
-    return {
-        "number": ticket.number,
-        "title": ticket.title,
-        "category": ticket.category,
-        "details": ticket.details,
-        "criticality": ticket.criticality,
-        "service_level": ticket.service_level,
-        "tier": ticket.tier,
-        "channel": ticket.channel,
-        "status": ticket.status,
-        "author": {"name": ticket.author.name, "email": ticket.author.email},
-        "assignee": ticket.assignee.name if ticket.assignee else None,
-        "created_at": iso(ticket.created_at),
-        "awaiting_since": iso(ticket.awaiting_since),
-        "response_due": iso(ticket.response_due),
-        "first_response_at": iso(ticket.first_response_at),
-    }
+    return jsonify(ticket_data(ticket))
