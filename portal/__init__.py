@@ -39,6 +39,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     from portal.accounts import views as account_views
     from portal.admin import views as admin_views
+    from portal.api_v1 import views as api_v1_views
     from portal.calendar.services import build_policy
     from portal.console import views as console_views
     from portal.editor import views as editor_views
@@ -79,7 +80,7 @@ def create_app(config: dict | None = None) -> Flask:
         console_views,
         admin_views,
         editor_views,
-        __import__("portal.api_v1.views", fromlist=["bp"]),
+        api_v1_views,
     ):
         app.register_blueprint(module.bp)
     return app

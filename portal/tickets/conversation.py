@@ -37,7 +37,6 @@ def _set_status(ticket: Ticket, status: str, actor: User, now: dt.datetime) -> N
         return
     record_event(ticket, actor, "status", ticket.status, status, now)
     ticket.status = status
-    emit("ticket.status_changed", ticket)
     if status == "resolved":
         ticket.resolved_at = now
     elif status == "closed":
@@ -45,6 +44,7 @@ def _set_status(ticket: Ticket, status: str, actor: User, now: dt.datetime) -> N
     elif status in ("new", "open"):
         ticket.resolved_at = ticket.closed_at = None
     recompute_due(ticket)
+    emit("ticket.status_changed", ticket)
 
 
 def post_reply(

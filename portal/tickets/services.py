@@ -175,6 +175,7 @@ def take(ticket: Ticket, agent: User, now: dt.datetime | None = None) -> None:
     if ticket.status == "new":
         record_event(ticket, agent, "status", "new", "open", now)
         ticket.status = "open"
+        emit("ticket.status_changed", ticket)
     ticket.updated_at = now
     if ticket.service_level == "special":
         notify(ticket, ticket.author, "special_taken", "special_taken", agent=agent)
