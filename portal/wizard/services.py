@@ -70,8 +70,8 @@ def draft_for(user: User, token: str) -> Draft | None:
     return db.session.scalar(select(Draft).where(Draft.token == token, Draft.user_id == user.id))
 
 
-def start(user: User, title: str, category: str, lang: str) -> Draft:
-    """A new draft from step 1."""
+def start(user: User, title: str, category: str, lang: str, linked: Ticket | None = None) -> Draft:
+    """A new draft from step 1 (following up an earlier request, if `linked`)."""
     draft = Draft(
         token=secrets.token_urlsafe(16),
         user_id=user.id,
@@ -79,6 +79,7 @@ def start(user: User, title: str, category: str, lang: str) -> Draft:
         category=category,
         lang=lang,
         step=SUBJECT,
+        linked_ticket_id=linked.id if linked is not None else None,
     )
     db.session.add(draft)
     db.session.flush()
@@ -210,6 +211,7 @@ def submit(draft: Draft, insist: bool = False, insist_note: str = "") -> Ticket:
             attachments=uploads,
         )
     )
+    ticket.linked_ticket_id = draft.linked_ticket_id
     draft.state, draft.ticket_id, draft.updated_at = SUBMITTED, ticket.id, utcnow()
     draft.files.clear()  # the files now belong to the ticket
     record_funnel("submitted", draft.id, data={"ticket": ticket.number})

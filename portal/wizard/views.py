@@ -16,6 +16,7 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from portal.analytics.services import record_funnel
@@ -23,9 +24,11 @@ from portal.coupons.services import CouponError
 from portal.extensions import db, limiter
 from portal.forms import ActionForm, choices
 from portal.kb.services import search_index
+from portal.tickets.access import can_view
 from portal.tickets.attachments import StoredUpload
 from portal.tickets.categories import details_form_class, details_from_form
 from portal.tickets.messages import coupon_error_message, level_label, upload_error_message
+from portal.tickets.models import Ticket
 from portal.tickets.services import TicketError
 from portal.wizard import services
 from portal.wizard.forms import (
@@ -94,9 +97,15 @@ def _render_step(template: str, draft, **context):
 @bp.route("/new", methods=["GET", "POST"])
 @limiter.limit("30 per minute", methods=["POST"])
 def new():
+    linked = _linked_ticket(request.values.get("linked", ""))
     form = _subject_form()
+    if linked is not None and not form.is_submitted():
+        form.title.data = _("Follow-up: %(title)s", title=linked.title)[:200]
+        form.category.data = linked.category
     if form.validate_on_submit():
-        draft = services.start(current_user, form.title.data, form.category.data, str(get_locale()))
+        draft = services.start(
+            current_user, form.title.data, form.category.data, str(get_locale()), linked
+        )
         return redirect(_step_url(draft, "subject"))
     return render_template(
         "wizard/subject.html",
@@ -108,7 +117,16 @@ def new():
         suggestions=[],
         deflect_form=DeflectForm(),
         action_form=ActionForm(),
+        linked=linked,
     )
+
+
+def _linked_ticket(number: str):
+    """An earlier request of this user that a new one follows up, if the number is one."""
+    if not number:
+        return None
+    ticket = db.session.scalar(select(Ticket).where(Ticket.number == number[:20]))
+    return ticket if ticket is not None and can_view(current_user, ticket) else None
 
 
 def _step_url(draft, after: str) -> str:

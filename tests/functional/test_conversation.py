@@ -381,3 +381,41 @@ def test_two_workers_on_one_outbox_never_send_a_message_twice(app):
     with app.app_context():
         statuses = db.session.scalars(select(OutboxMessage.status)).all()
         assert statuses == ["sent"] * 30
+
+
+def test_a_new_request_can_follow_up_one_too_old_to_reopen(app, client, people):
+    n = people["number"]
+    with app.app_context():
+        t = db.session.scalar(select(Ticket).where(Ticket.number == n))
+        t.status, t.closed_at = "closed", dt.datetime.now(dt.UTC) - dt.timedelta(days=40)
+        db.session.commit()
+    sign_in(client, people["customer"])
+    page = client.get(f"/requests/new?linked={n}").get_data(as_text=True)
+    assert f'name="linked" value="{n}"' in page and "Письма не доходят" in page
+    token = csrf_token(client, f"/requests/new?linked={n}")
+    response = client.post(
+        "/requests/new",
+        data={
+            "csrf_token": token,
+            "linked": n,
+            "title": "Снова не доходят письма",
+            "category": "general",
+        },
+    )
+    draft_url = response.headers["Location"].rsplit("/", 1)[0]
+    describe = f"{draft_url}/description"
+    client.post(
+        describe,
+        data={
+            "csrf_token": csrf_token(client, describe),
+            "description": "Проблема вернулась через месяц, письма снова не доходят.",
+            "criticality": "normal",
+            "coupon": "",
+        },
+    )
+    client.post(f"{draft_url}/submit", data={"csrf_token": csrf_token(client, "/")})
+    with app.app_context():
+        new = db.session.scalars(select(Ticket).order_by(Ticket.id.desc())).first()
+        old = db.session.scalar(select(Ticket).where(Ticket.number == n))
+        assert new.number != n and new.linked_ticket_id == old.id
+    assert n in client.get(f"/requests/{new.number}").get_data(as_text=True)
