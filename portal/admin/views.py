@@ -160,6 +160,7 @@ def business_calendar():
         form=form,
         overrides=calendar.list_overrides(),
         missing_years=calendar.years_without_data(utcnow().date()),
+        upcoming=calendar.unusual_days(utcnow().date()),
         delete_form=ActionForm(),
     )
 

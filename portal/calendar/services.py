@@ -126,3 +126,15 @@ def delete_override(override_id: int) -> None:
 
 def list_overrides() -> list[CalendarOverride]:
     return list(db.session.scalars(select(CalendarOverride).order_by(CalendarOverride.day)))
+
+
+def unusual_days(start: dt.date, days: int = 120) -> list[tuple[dt.date, bool]]:
+    """Weekdays off and weekend days at work in the coming period: (day, working)."""
+    calendar = sla_policy().calendar
+    result = []
+    for offset in range(days):
+        day = start + dt.timedelta(days=offset)
+        working = calendar.is_working_day(day)
+        if working != (day.weekday() < 5):
+            result.append((day, working))
+    return result

@@ -151,3 +151,13 @@ def test_undeliverable_mail_is_shown_to_admins_and_can_be_retried(app, client):
     )
     with app.app_context():
         assert db.session.get(OutboxMessage, mail.id).status == "pending"
+
+
+def test_the_calendar_page_lists_coming_holidays_and_moved_days(app, client):
+    with app.app_context():
+        admin = make_user("admin")
+    sign_in(client, admin)
+    page = client.get("/admin/calendar").get_data(as_text=True)
+    today = dt.date.today()
+    if today.month in (11, 12):
+        assert f"1 января {today.year + 1}" in page  # the New Year holidays ahead
