@@ -22,7 +22,7 @@ from portal.editor.services import sync_history
 from portal.extensions import db as database
 from portal.kb import bench
 from portal.kb.api import results_json
-from portal.kb.index import build_index, update_changed
+from portal.kb.indexing import build_index, update_changed
 from portal.kb.services import search_index
 from portal.mail import sources as intake_sources
 from portal.mail.intake import receive

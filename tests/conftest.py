@@ -12,7 +12,7 @@ from portal import create_app
 from portal.cli import main
 from portal.config import PROJECT_ROOT
 from portal.extensions import db
-from portal.kb.index import build_index
+from portal.kb.indexing import build_index
 from portal.migrations import upgrade
 
 TEST_ARTICLES = Path(__file__).parent / "data" / "articles"

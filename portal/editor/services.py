@@ -25,7 +25,7 @@ from portal.kb.articles import (
     load_articles,
     parse_source,
 )
-from portal.kb.index import update_articles
+from portal.kb.indexing import update_articles
 from portal.kb.services import search_index
 
 

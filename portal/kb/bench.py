@@ -19,7 +19,7 @@ from pathlib import Path
 from portal import create_app
 from portal.config import PROJECT_ROOT
 from portal.kb.articles import load_articles
-from portal.kb.index import build_index
+from portal.kb.indexing import build_index
 
 CATEGORIES = [
     "crm",

@@ -1,27 +1,16 @@
-"""The search index: a small `SearchIndex` interface and its Whoosh implementation.
-
-Layout on disk: ``<index_dir>/current`` is a symlink to a generation folder.
-A full build writes a new generation beside it and swaps the link with one
-atomic rename, so readers keep the old generation until the swap and a crash
-mid-build leaves the served index as it was.
-"""
+"""Searching: a small `SearchIndex` interface and its Whoosh implementation, which reads the
+index `portal.kb.indexing` builds and picks up a new generation by itself."""
 
 import datetime as dt
-import fcntl
-import os
-import shutil
 import threading
 import time
-import uuid
 from collections import OrderedDict
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 from typing import Protocol
 
 from whoosh import index as whoosh_index
-from whoosh.fields import ID, STORED, TEXT, Schema
 from whoosh.query import And, Every, Or, Query, Term
 from whoosh.reading import TermNotFound
 from whoosh.support.levenshtein import distance as edit_distance
@@ -32,26 +21,16 @@ from portal.kb.analysis import (
     clean,
     fold,
     root,
-    root_analyzer,
-    spelling_analyzer,
     stem,
-    text_analyzer,
     words,
 )
-from portal.kb.articles import Article, load_articles
+from portal.kb.indexing import current_generation
 from portal.kb.markup import plain_text
 from portal.kb.snippets import Snippet, make_snippet
 from portal.kb.synonyms import SynonymTable
 
-# Bump when the schema or the analysis changes: older indexes are then rebuilt, not reused.
-SCHEMA_VERSION = "3"
-SCHEMA_FILE = "portal-schema-version"
 MAX_QUERY_CHARS = 500
 MAX_QUERY_TERMS = 32
-# Field weights are applied BM25F-style, as repetitions in one scoring field:
-# a title word counts four times, a tag three, a summary word twice, a body word once.
-CONTENT_REPEATS = {"title": 4, "tags": 3, "summary": 2}
-HEAD_REPEATS = {"title": 2, "tags": 1, "summary": 1}
 # Search scores the whole article; suggestions the compact head (title, tags, summary).
 SEARCH_FIELDS = {"content": 1.0, "content_roots": 0.3}
 SUGGEST_FIELDS = {"head": 1.0, "head_roots": 0.3}
@@ -64,30 +43,6 @@ PREFIX_WEIGHT = 0.6
 # Results in the reader's own language get this factor when no language is chosen.
 PREFERENCE = 1.15
 PREFERENCE_WINDOW = 20
-
-
-def make_schema() -> Schema:
-    """Fields of one article in the index."""
-    text = text_analyzer()
-    roots = root_analyzer()
-    return Schema(
-        slug=ID(stored=True, unique=True),
-        path=ID(stored=True),
-        category=ID(stored=True),
-        lang=ID(stored=True),
-        translation_of=ID(stored=True),
-        content=TEXT(analyzer=text, phrase=False),
-        content_roots=TEXT(analyzer=roots, phrase=False),
-        head=TEXT(analyzer=text, phrase=False),
-        head_roots=TEXT(analyzer=roots, phrase=False),
-        spell=TEXT(analyzer=spelling_analyzer(), phrase=False),
-        title=STORED,
-        summary=STORED,
-        tag_list=STORED,
-        source=STORED,
-        content_hash=STORED,
-        updated=STORED,
-    )
 
 
 @dataclass
@@ -196,171 +151,6 @@ class _Unit:
 
     alternatives: tuple[tuple[str, ...], ...]
     prefix: str | None = None
-
-
-def _weighted(parts: dict[str, str], repeats: dict[str, int], rest: str = "") -> str:
-    return " ".join([" ".join([parts[k]] * n) for k, n in repeats.items()] + [rest])
-
-
-def _document(article: Article) -> dict:
-    text = plain_text(article.body)
-    parts = {"title": article.title, "tags": " ".join(article.tags), "summary": article.summary}
-    content = _weighted(parts, CONTENT_REPEATS, text)
-    head = _weighted(parts, HEAD_REPEATS)
-    return {
-        "slug": article.slug,
-        "path": article.path,
-        "category": article.category,
-        "lang": article.lang,
-        "translation_of": article.translation_of or "",
-        "content": content,
-        "content_roots": content,
-        "head": head,
-        "head_roots": head,
-        "spell": f"{parts['title']} {parts['tags']} {parts['summary']} {text}",
-        "title": article.title,
-        "summary": article.summary,
-        "tag_list": article.tags,
-        "source": article.body,
-        "content_hash": article.content_hash,
-        "updated": article.updated.isoformat(),
-    }
-
-
-@dataclass
-class BuildReport:
-    """What `portal index` did."""
-
-    indexed: int = 0
-    removed: int = 0
-    unchanged: int = 0
-    skipped_drafts: int = 0
-    problems: list = field(default_factory=list)
-    seconds: float = 0.0
-    full: bool = True
-
-
-@contextmanager
-def _write_lock(index_dir: Path):
-    """Only one writer at a time, across processes and hosts' shared disks."""
-    index_dir.mkdir(parents=True, exist_ok=True)
-    with open(index_dir / ".write.lock", "a+") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock, fcntl.LOCK_UN)
-
-
-def current_generation(index_dir: Path) -> Path | None:
-    """The generation folder readers are served from, if any and of this schema version."""
-    link = index_dir / "current"
-    try:
-        target = os.readlink(link)
-    except OSError:
-        return None
-    path = index_dir / target
-    try:
-        version = (path / SCHEMA_FILE).read_text().strip()
-    except OSError:
-        return None
-    return path if version == SCHEMA_VERSION and whoosh_index.exists_in(str(path)) else None
-
-
-def build_index(articles_dir: Path, index_dir: Path, procs: int = 1) -> BuildReport:
-    """Index every article into a new generation and swap it in atomically."""
-    started = time.perf_counter()
-    loaded = load_articles(articles_dir)
-    report = BuildReport(problems=loaded.problems)
-    with _write_lock(index_dir):
-        name = f"gen-{dt.datetime.now():%Y%m%d%H%M%S}-{uuid.uuid4().hex[:6]}"
-        building = index_dir / f"{name}.building"
-        building.mkdir()
-        try:
-            ix = whoosh_index.create_in(str(building), make_schema())
-            options = {"limitmb": 256}
-            if procs > 1:
-                options.update(procs=procs, multisegment=True)
-            with ix.writer(**options) as writer:
-                for article in loaded.articles:
-                    if article.draft:
-                        report.skipped_drafts += 1
-                        continue
-                    writer.add_document(**_document(article))
-                    report.indexed += 1
-            ix.close()
-            (building / SCHEMA_FILE).write_text(SCHEMA_VERSION)
-            os.rename(building, index_dir / name)
-        except BaseException:
-            shutil.rmtree(building, ignore_errors=True)
-            raise
-        _swap(index_dir, name)
-    report.seconds = time.perf_counter() - started
-    return report
-
-
-def _swap(index_dir: Path, name: str) -> None:
-    link = index_dir / "current"
-    previous = os.readlink(link) if link.is_symlink() else None
-    staging = index_dir / f".current-{uuid.uuid4().hex[:6]}"
-    os.symlink(name, staging)
-    os.replace(staging, link)
-    keep = {name, previous}
-    for old in index_dir.glob("gen-*"):
-        # The previous generation stays for readers still holding it; a
-        # ".building" folder here is what a crashed build left (we hold the lock).
-        if old.name not in keep:
-            shutil.rmtree(old, ignore_errors=True)
-
-
-def update_changed(articles_dir: Path, index_dir: Path) -> BuildReport:
-    """Re-index only the articles whose content changed; build everything if no index exists."""
-    generation = current_generation(index_dir)
-    if generation is None:
-        return build_index(articles_dir, index_dir)
-    started = time.perf_counter()
-    loaded = load_articles(articles_dir)
-    report = BuildReport(problems=loaded.problems, full=False)
-    with _write_lock(index_dir):
-        ix = whoosh_index.open_dir(str(generation))
-        with ix.searcher() as searcher:
-            indexed = {f["slug"]: f.get("content_hash") for f in searcher.all_stored_fields()}
-        current = {a.slug: a for a in loaded.articles if not a.draft}
-        report.skipped_drafts = sum(1 for a in loaded.articles if a.draft)
-        changed = [a for slug, a in current.items() if indexed.get(slug) != a.content_hash]
-        gone = [slug for slug in indexed if slug not in current]
-        report.unchanged = len(current) - len(changed)
-        if changed or gone:
-            with ix.writer(limitmb=128) as writer:
-                for slug in gone:
-                    writer.delete_by_term("slug", slug)
-                for article in changed:
-                    writer.update_document(**_document(article))
-        report.indexed, report.removed = len(changed), len(gone)
-        ix.close()
-    report.seconds = time.perf_counter() - started
-    return report
-
-
-def update_articles(
-    articles_dir: Path, index_dir: Path, upsert: list[Article], remove: list[str]
-) -> None:
-    """Put these articles into the served index and take these slugs out, at once."""
-    generation = current_generation(index_dir)
-    if generation is None:
-        build_index(articles_dir, index_dir)
-        return
-    with _write_lock(index_dir):
-        ix = whoosh_index.open_dir(str(generation))
-        with ix.writer(limitmb=64) as writer:
-            for slug in remove:
-                writer.delete_by_term("slug", slug)
-            for article in upsert:
-                if article.draft:
-                    writer.delete_by_term("slug", article.slug)
-                else:
-                    writer.update_document(**_document(article))
-        ix.close()
 
 
 class IndexMissing(RuntimeError):

@@ -9,7 +9,7 @@ from portal.accounts.models import User
 from portal.analytics.models import Event
 from portal.editor.models import ArticleRevision
 from portal.extensions import db
-from portal.kb.index import build_index
+from portal.kb.indexing import build_index
 from portal.tickets.conversation import post_reply, rate, set_status
 from portal.tickets.services import NewTicket, file_ticket
 from portal.wizard.models import Draft

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from portal.kb.index import WhooshSearchIndex, build_index, current_generation, update_changed
+from portal.kb.index import WhooshSearchIndex
+from portal.kb.indexing import build_index, current_generation, update_changed
 from portal.kb.synonyms import load_synonyms
 
 DATA = Path(__file__).parent.parent / "data" / "articles"
