@@ -156,7 +156,7 @@ def run(sizes: list[int], n_queries: int, procs: int, echo=print) -> list[dict]:
                     "PORTAL_INSTANCE_DIR": str(tmp / "instance"),
                     "PORTAL_DATABASE_URL": f"sqlite:///{tmp / 'bench.db'}",
                     "PORTAL_SECRET_KEY": "bench",
-                "PORTAL_RATE_LIMITS": False,
+                    "PORTAL_RATE_LIMITS": False,
                 }
             )
             client = app.test_client()
