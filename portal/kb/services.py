@@ -18,6 +18,7 @@ from portal.kb.synonyms import load_synonyms
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".webp"}
 MAX_COMMENT = 1000
 _RENDER_CACHE_SIZE = 512
+OVERVIEW_RECENT = 12
 
 
 def open_index(articles_dir: Path, index_dir: Path) -> WhooshSearchIndex:
@@ -69,6 +70,31 @@ def media_file(path: str) -> Path | None:
     return candidate if candidate.is_file() else None
 
 
+def _overview(lang: str) -> dict:
+    """Articles per category and the most recently updated ones of a language.
+
+    Reading every article's stored fields is the one costly step of the home page, so the
+    result is kept until the index changes.
+    """
+    index = search_index()
+    cache: dict = current_app.extensions.setdefault("kb_overview", {})
+    key = (index.version(), lang)
+    if key not in cache:
+        cache.clear()
+        articles = index.articles(lang=lang)
+        counts: dict[str, int] = {}
+        for article in articles:
+            counts[article.category] = counts.get(article.category, 0) + 1
+        recent = sorted(articles, key=lambda a: a.updated, reverse=True)[:OVERVIEW_RECENT]
+        cache[key] = {"counts": counts, "recent": recent}
+    return cache[key]
+
+
+def category_counts(lang: str) -> dict[str, int]:
+    """How many articles each category has in a language."""
+    return _overview(lang)["counts"]
+
+
 def popular_articles(lang: str, limit: int = 6) -> list[StoredArticle]:
     """Most viewed articles in a language; recently updated ones fill the gaps."""
     index = search_index()
@@ -77,8 +103,7 @@ def popular_articles(lang: str, limit: int = 6) -> list[StoredArticle]:
     ]
     if len(found) < limit:
         seen = {a.slug for a in found}
-        recent = sorted(index.articles(lang=lang), key=lambda a: a.updated, reverse=True)
-        found += [a for a in recent if a.slug not in seen]
+        found += [a for a in _overview(lang)["recent"] if a.slug not in seen]
     return found[:limit]
 
 

@@ -34,10 +34,7 @@ def visitor_id(create: bool = False) -> str | None:
 @bp.get("/")
 def home():
     lang = str(get_locale())
-    index = services.search_index()
-    counts: dict[str, int] = {}
-    for article in index.articles(lang=lang):
-        counts[article.category] = counts.get(article.category, 0) + 1
+    counts = services.category_counts(lang)
     cats = [c for c in services.categories().values() if counts.get(c["slug"])]
     return render_template(
         "kb/home.html",
