@@ -29,6 +29,7 @@ from portal.kb.api import results_json
 from portal.kb.index import IndexMissing
 from portal.kb.services import rendered, search_index
 from portal.tickets import conversation
+from portal.tickets.categories import configured_categories as categories
 from portal.tickets.messages import coupon_error_message
 from portal.tickets.services import TicketError
 
@@ -148,10 +149,6 @@ def json_body() -> dict:
     if not isinstance(payload, dict):
         raise ApiError(400, "invalid_json", _("The body must be a JSON object."))
     return payload
-
-
-def categories() -> dict:
-    return current_app.extensions["ticket_categories"]
 
 
 def visible_ticket(number: str):

@@ -1,6 +1,5 @@
 """The specialist's tools on a ticket page: forms preset from the ticket."""
 
-from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,6 +16,7 @@ from portal.console.forms import (
 )
 from portal.extensions import db
 from portal.forms import choices
+from portal.tickets.categories import configured_categories
 from portal.tickets.conversation import STAFF_STATUSES, canned_answers
 from portal.tickets.messages import CRITICALITY_LABELS, LEVEL_LABELS, STAFF_STATUS_LABELS
 from portal.tickets.models import CRITICALITIES, SERVICE_LEVELS, Ticket
@@ -33,7 +33,7 @@ def staff_panel(ticket: Ticket) -> dict:
     status.status.choices = choices([(s, STAFF_STATUS_LABELS[s]) for s in shown])
     category = CategoryForm(category=ticket.category)
     category.category.choices = choices(
-        [(k, c.title_in(lang)) for k, c in current_app.extensions["ticket_categories"].items()]
+        [(k, c.title_in(lang)) for k, c in configured_categories().items()]
     )
     criticality = CriticalityForm(criticality=ticket.criticality)
     criticality.criticality.choices = choices([(c, CRITICALITY_LABELS[c]) for c in CRITICALITIES])

@@ -3,7 +3,6 @@
 from flask import (
     Blueprint,
     abort,
-    current_app,
     flash,
     jsonify,
     redirect,
@@ -29,6 +28,7 @@ from portal.coupons.services import CouponError
 from portal.extensions import db
 from portal.forms import ActionForm, choices
 from portal.tickets.access import require_staff, ticket_for_viewer
+from portal.tickets.categories import configured_categories as _categories
 from portal.tickets.categories import details_form_class, details_from_form
 from portal.tickets.conversation import (
     assign,
@@ -58,10 +58,6 @@ bp = Blueprint("console", __name__, url_prefix="/agent")
 @login_required
 def staff_only():
     require_staff()
-
-
-def _categories():
-    return current_app.extensions["ticket_categories"]
 
 
 @bp.get("/queue")

@@ -3,11 +3,10 @@
 import re
 import secrets
 
-from flask import current_app
-
 from portal.accounts.models import User
-from portal.editor.services import ArticleDraft, find, save
+from portal.editor.services import ArticleDraft, all_articles, save
 from portal.extensions import db
+from portal.tickets.categories import configured_categories
 from portal.tickets.models import Ticket
 
 HIDDEN = "[…]"
@@ -81,13 +80,14 @@ def draft_from_ticket(ticket: Ticket, editor: User) -> str:
     public = [m for m in ticket.messages if not m.internal]
     question = "\n\n".join(redact(m.body, ticket) for m in public if not m.by_staff)
     answer = "\n\n".join(redact(m.body, ticket) for m in public if m.by_staff)
-    categories = current_app.extensions["ticket_categories"]
+    categories = configured_categories()
     category = getattr(categories.get(ticket.category), "kb_category", None) or "support"
     lang = ticket.lang if ticket.lang in ("ru", "en") else "ru"
     headings = {"ru": ("Вопрос", "Решение"), "en": ("Question", "Solution")}[lang]
     title = redact(ticket.title, ticket)
+    taken = {a.slug for a in all_articles()}
     slug = slugify(title)
-    while find(slug) is not None:
+    while slug in taken:
         slug = f"{slugify(title)}-{secrets.token_hex(2)}"
     body = f"## {headings[0]}\n\n{question}\n\n## {headings[1]}\n\n{answer}\n"
     article = save(

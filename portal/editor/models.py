@@ -9,8 +9,6 @@ from portal.accounts.models import User
 from portal.clock import UTCDateTime, utcnow
 from portal.extensions import db
 
-REVISION_KINDS = ("created", "edited", "restored", "renamed", "deleted", "external")
-
 
 class ArticleRevision(db.Model):
     """A version of an article file; `author` is None for changes made outside the editor."""
@@ -20,6 +18,7 @@ class ArticleRevision(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(200), index=True)
     path: Mapped[str] = mapped_column(String(300))
+    # created | edited | restored | renamed | deleted | external
     kind: Mapped[str] = mapped_column(String(20))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     content: Mapped[str] = mapped_column(Text)

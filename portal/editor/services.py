@@ -149,10 +149,11 @@ def save(
     """Create or update an article file; refuse to overwrite a newer version than the one opened."""
     _check(values)
     root = articles_root()
-    existing = find(original_slug) if original_slug else None
+    by_slug = {a.slug: a for a in all_articles()}  # one pass over the files per save
+    existing = by_slug.get(original_slug) if original_slug else None
     if original_slug and existing is None:
         raise EditorError("not_found")
-    taken = find(values.slug)
+    taken = by_slug.get(values.slug)
     if taken is not None and (existing is None or taken.path != existing.path):
         raise EditorError("slug_taken")
     text = render_file(values)

@@ -8,7 +8,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -30,6 +29,7 @@ from portal.editor.from_ticket import draft_from_ticket
 from portal.forms import ActionForm
 from portal.kb.articles import load_categories
 from portal.tickets.access import ticket_for_viewer
+from portal.tickets.categories import configured_categories
 
 bp = Blueprint("editor", __name__, url_prefix="/editor")
 ERRORS = {
@@ -232,7 +232,7 @@ def insights_page():
         horizontal=True,
     )
     lang = str(get_locale())
-    titles = {k: c.title_in(lang) for k, c in current_app.extensions["ticket_categories"].items()}
+    titles = {k: c.title_in(lang) for k, c in configured_categories().items()}
     for row in data["tickets"]:
         row["title"] = titles.get(row["category"], row["category"])
     return render_template(

@@ -32,8 +32,14 @@ def search_index() -> SearchIndex:
 
 
 def categories() -> dict[str, dict]:
-    """Category titles and order, from the articles folder."""
-    return load_categories(current_app.config["PORTAL_ARTICLES_DIR"])
+    """Category titles and order, from the articles folder (reread when it changes)."""
+    root = current_app.config["PORTAL_ARTICLES_DIR"]
+    meta = root / "_categories.yml"
+    stamp = (root.stat().st_mtime_ns, meta.stat().st_mtime_ns if meta.exists() else 0)
+    cache = current_app.extensions.setdefault("kb_categories", {})
+    if cache.get("stamp") != stamp:
+        cache.update(stamp=stamp, categories=load_categories(root))
+    return cache["categories"]
 
 
 def _resolve_link(href: str, source_path: str) -> str | None:

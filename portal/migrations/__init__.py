@@ -4,9 +4,6 @@ from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine
 from sqlalchemy.engine import make_url
 
 HERE = Path(__file__).resolve().parent
@@ -26,16 +23,3 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     command.upgrade(alembic_config(database_url), revision)
-
-
-def current_revision_is_head(database_url: str) -> bool:
-    """Whether the database is at the newest revision."""
-    script = ScriptDirectory.from_config(alembic_config(database_url))
-    engine = create_engine(database_url)
-    try:
-        with engine.connect() as conn:
-            return (
-                MigrationContext.configure(conn).get_current_revision() == script.get_current_head()
-            )
-    finally:
-        engine.dispose()

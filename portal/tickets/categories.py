@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
+from flask import current_app
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
@@ -45,6 +46,11 @@ class Category:
 
     def title_in(self, lang: str) -> str:
         return self.title.get(lang) or self.title.get("ru") or self.slug
+
+
+def configured_categories() -> dict[str, Category]:
+    """The current application's request categories (loaded once, at start-up)."""
+    return current_app.extensions["ticket_categories"]
 
 
 def load_categories(path: Path) -> dict[str, Category]:

@@ -30,6 +30,7 @@ from portal.kb.markup import render
 from portal.tickets import conversation
 from portal.tickets.access import can_view, ticket_for_viewer
 from portal.tickets.attachments import UploadError, storage_dir, store
+from portal.tickets.categories import configured_categories as categories
 from portal.tickets.forms import RateForm, ReplyForm, RequestsFilterForm
 from portal.tickets.messages import (
     CHANNEL_LABELS,
@@ -47,10 +48,6 @@ from portal.tickets.services import TicketError, sla_view
 
 bp = Blueprint("tickets", __name__)
 PAGE_SIZE = 20
-
-
-def categories():
-    return current_app.extensions["ticket_categories"]
 
 
 @bp.app_context_processor

@@ -26,6 +26,7 @@ from portal.forms import ActionForm, choices
 from portal.kb.services import search_index
 from portal.tickets.access import can_view
 from portal.tickets.attachments import StoredUpload
+from portal.tickets.categories import configured_categories as _categories
 from portal.tickets.categories import details_form_class, details_from_form
 from portal.tickets.messages import coupon_error_message, level_label, upload_error_message
 from portal.tickets.models import Ticket
@@ -47,10 +48,6 @@ SUGGESTIONS = 5
 @login_required
 def signed_in_only():
     pass
-
-
-def _categories():
-    return current_app.extensions["ticket_categories"]
 
 
 def _subject_form(**kwargs) -> SubjectForm:
