@@ -15,6 +15,8 @@ import yaml
 LANGUAGES = ("ru", "en")
 REQUIRED_FIELDS = ("title", "slug", "lang", "updated")
 TRANSLATION_DRIFT_DAYS = 90
+MAX_QUESTIONS = 40
+QUESTION_LENGTH = (3, 300)
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _LINK = re.compile(r"\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 
@@ -45,10 +47,13 @@ class Article:
     content_hash: str
     updated: dt.date
     tags: list[str] = field(default_factory=list)
+    questions: list[str] = field(default_factory=list)
     translation_of: str | None = None
     draft: bool = False
     body_line: int = 1
     slug_line: int = 1
+    # Problems that do not stop the article from loading (bad questions, dropped).
+    problems: list[Problem] = field(default_factory=list, compare=False, repr=False)
 
 
 class ArticleError(ValueError):
@@ -129,6 +134,10 @@ def parse_source(raw: bytes, rel_path: str) -> Article:
         tags = [t.strip() for t in tags.split(",")]
     if not isinstance(tags, list):
         raise ArticleError(line_of("tags"), "tags must be a list")
+    if not isinstance(meta.get("questions") or [], list):
+        raise ArticleError(line_of("questions"), "questions must be a list of strings")
+    front = "\n".join(lines[1:end])
+    questions, problems = _questions(meta.get("questions") or [], front, rel_path)
     body = "\n".join(lines[end + 1 :]).strip("\n")
     return Article(
         slug=slug,
@@ -141,11 +150,57 @@ def parse_source(raw: bytes, rel_path: str) -> Article:
         content_hash=content_hash(raw),
         updated=updated,
         tags=[str(t).strip() for t in tags if str(t).strip()],
+        questions=questions,
         translation_of=str(meta["translation_of"]) if meta.get("translation_of") else None,
         draft=bool(meta.get("draft", False)),
         body_line=end + 2,
         slug_line=line_of("slug"),
+        problems=problems,
     )
+
+
+def clean_question(text: str) -> str:
+    """A question as it is stored: one line, spaces collapsed."""
+    return " ".join(text.split())
+
+
+def _questions(items: list, front: str, rel_path: str) -> tuple[list[str], list[Problem]]:
+    """The usable questions of a front matter list and what is wrong with the rest."""
+    kept: list[str] = []
+    seen: set[str] = set()
+    faults: list[tuple[int, str]] = []
+    low, high = QUESTION_LENGTH
+    for position, item in enumerate(items):
+        if not isinstance(item, str):
+            faults.append((position, "question is not a line of text: put it in quotes"))
+            continue
+        text = clean_question(item)
+        if not low <= len(text) <= high:
+            faults.append((position, f"question {text!r} must be {low}-{high} characters long"))
+        elif text.casefold() in seen:
+            faults.append((position, f"duplicate question {text!r} dropped"))
+        elif len(kept) == MAX_QUESTIONS:
+            faults.append((position, f"more than {MAX_QUESTIONS} questions: the rest are dropped"))
+            break
+        else:
+            seen.add(text.casefold())
+            kept.append(text)
+    if not faults:
+        return kept, []
+    # The lines are only worth a second YAML pass when there is something to report.
+    lines = _item_lines(front, "questions")
+    return kept, [
+        Problem(rel_path, lines[i] if i < len(lines) else 1, message) for i, message in faults
+    ]
+
+
+def _item_lines(front: str, key: str) -> list[int]:
+    """File line of each item of the list under `key` in front matter text."""
+    root = yaml.compose(front, Loader=yaml.SafeLoader)
+    for name, value in root.value if isinstance(root, yaml.MappingNode) else []:
+        if name.value == key and isinstance(value, yaml.SequenceNode):
+            return [item.start_mark.line + 2 for item in value.value]
+    return []
 
 
 def link_target(href: str, source_path: str) -> tuple[str, str] | None:
@@ -230,6 +285,7 @@ def load_articles(root: Path) -> LoadResult:
             problems.append(Problem(rel, 1, f"cannot read the file: {exc.strerror}"))
             continue
         hashes[rel] = article.content_hash
+        problems.extend(article.problems)
         if article.slug in by_slug:
             first = by_slug[article.slug].path
             problems.append(

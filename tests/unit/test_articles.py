@@ -74,3 +74,55 @@ def test_every_shipped_folder_has_titles_in_both_languages():
     categories = load_categories(PROJECT_ROOT / "articles")
     for name, info in categories.items():
         assert info["title"]["ru"] and info["title"]["en"], name
+
+
+def with_questions(block: str) -> str:
+    text = GOOD.replace("[ссылка](other.ru.md)", "ссылка")
+    return text.replace("updated: 2026-01-02\n", f"updated: 2026-01-02\n{block}\n")
+
+
+def test_questions_are_read_trimmed_and_hashed(tmp_path):
+    text = with_questions("questions:\n-   не приходят письма  \n- как  подключить\n  почту?")
+    article = parse_article(write(tmp_path, "support/a.ru.md", text), tmp_path)
+    assert article.questions == ["не приходят письма", "как подключить почту?"]
+    assert article.problems == []
+    plain = parse_article(write(tmp_path, "support/b.ru.md", GOOD), tmp_path)
+    assert plain.questions == [] and plain.content_hash != article.content_hash
+
+
+def test_questions_of_the_wrong_type_stop_the_file_with_its_line(tmp_path):
+    write(tmp_path, "support/a.ru.md", with_questions("questions: не приходят письма"))
+    result = load_articles(tmp_path)
+    assert result.articles == []
+    assert [(p.line, p.message) for p in result.problems] == [
+        (8, "questions must be a list of strings")
+    ]
+
+
+def test_bad_and_duplicate_questions_are_dropped_and_reported(tmp_path):
+    block = (
+        "questions:\n- Письма не доходят\n- ок\n- как сделать: вот так\n"
+        f"- {'а' * 301}\n- письма НЕ доходят\n- [где сделки]\n- 42"
+    )
+    write(tmp_path, "support/a.ru.md", with_questions(block))
+    result = load_articles(tmp_path)
+    assert result.articles[0].questions == ["Письма не доходят"]
+    problems = [(p.path, p.line, p.message) for p in result.problems]
+    assert problems == [
+        ("support/a.ru.md", 10, "question 'ок' must be 3-300 characters long"),
+        ("support/a.ru.md", 11, "question is not a line of text: put it in quotes"),
+        ("support/a.ru.md", 12, f"question {'а' * 301!r} must be 3-300 characters long"),
+        ("support/a.ru.md", 13, "duplicate question 'письма НЕ доходят' dropped"),
+        ("support/a.ru.md", 14, "question is not a line of text: put it in quotes"),
+        ("support/a.ru.md", 15, "question is not a line of text: put it in quotes"),
+    ]
+
+
+def test_no_more_than_forty_questions(tmp_path):
+    block = "questions: [" + ", ".join(f"вопрос номер {i}" for i in range(45)) + "]"
+    write(tmp_path, "support/a.ru.md", with_questions(block))
+    result = load_articles(tmp_path)
+    assert len(result.articles[0].questions) == 40
+    assert [(p.line, p.message) for p in result.problems] == [
+        (8, "more than 40 questions: the rest are dropped")
+    ]
