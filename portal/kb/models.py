@@ -1,8 +1,9 @@
-"""What the database keeps about articles: the visitors' helpfulness votes."""
+"""What the database keeps about articles: the visitors' helpfulness votes and the phrases
+learned from readers."""
 
 import datetime as dt
 
-from sqlalchemy import Boolean, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from portal.clock import UTCDateTime, utcnow
@@ -22,3 +23,34 @@ class ArticleVote(db.Model):
     comment: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+CANDIDATE, ACTIVE, REMOVED = "candidate", "active", "removed"
+
+
+class LearnedPhrase(db.Model):
+    """A phrase readers used for an article they then found helpful; no trace of who."""
+
+    __tablename__ = "learned_phrases"
+    __table_args__ = (UniqueConstraint("article_slug", "phrase", name="uq_learned_phrases"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    article_slug: Mapped[str] = mapped_column(String(200), index=True)
+    phrase: Mapped[str] = mapped_column(String(200))
+    lang: Mapped[str] = mapped_column(String(5))
+    sessions: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(10), default=CANDIDATE, index=True)
+    first_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_seen: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Moves only when the status does, so the search can tell cheaply that its set changed.
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class LearnedSighting(db.Model):
+    """A keyed hash of (phrase, article, session): one session counts once, unreadably."""
+
+    __tablename__ = "learned_sightings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
