@@ -141,6 +141,14 @@ SETTINGS = [
     Setting("PORTAL_IMAP_PASSWORD", None, "IMAP password."),
     Setting("PORTAL_IMAP_FOLDER", "INBOX", "IMAP folder to read."),
     Setting("PORTAL_MAIL_CATEGORY", "general", "Category of requests that arrive by e-mail."),
+    Setting(
+        "PORTAL_MAIL_AUTHSERV_ID",
+        None,
+        "authserv-id of the Authentication-Results header our own MTA adds to incoming mail. "
+        "A bare [#number] subject tag attaches a letter to a ticket only if that header shows "
+        "DMARC, or DKIM or SPF aligned with the From domain, passed; without it only the "
+        "signed reply address does.",
+    ),
     Setting("PORTAL_SMTP_HOST", "localhost", "SMTP server host."),
     Setting("PORTAL_SMTP_PORT", 25, "SMTP server port.", int),
     Setting("PORTAL_SMTP_USER", None, "SMTP login (none: no authentication)."),

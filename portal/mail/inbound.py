@@ -46,6 +46,7 @@ class InboundMessage:
     recipients: list[str]
     attachments: list[InboundAttachment]
     automatic: str | None
+    authentication_results: list[str] = field(default_factory=list)  # topmost first
 
 
 class InboundError(ValueError):
@@ -63,6 +64,7 @@ _FREQUENT = re.compile("[оеаинтсрвл]", re.IGNORECASE)
 _CAPS_IN_WORD = re.compile("(?<=[а-яё])[А-ЯЁ]")
 _JUNK = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufffd\u2500-\u25ff]")
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_BODY_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but tab and line feed
 
 
 def _codec(charset: str | None) -> str | None:
@@ -286,7 +288,7 @@ def _payload(part: Message) -> bytes:
 
 def _part_text(part: Message, content_type: str) -> str:
     text = _decode(_payload(part), _param(part, "charset"))
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    text = _BODY_CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     return _html_to_text(text) if content_type == "text/html" else text
 
 
@@ -489,6 +491,7 @@ def _read(msg: Message) -> InboundMessage:
         recipients=list(dict.fromkeys(recipients)),
         attachments=found.attachments,
         automatic=is_automatic(msg),
+        authentication_results=_raw_values(msg, "authentication-results"),
     )
 
 

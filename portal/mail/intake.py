@@ -1,6 +1,8 @@
 """E-mail in: a message from a known customer becomes a ticket (channel email) or a reply
-on the ticket it answers. Threading trusts only signed tokens, or the subject tag when the
-sender is the ticket's author. Auto-replies and bulk mail never create anything."""
+on the ticket it answers. Threading trusts signed tokens; a bare subject tag only when the
+sender is the ticket's author and our own MTA vouches for the From address in its
+Authentication-Results (PORTAL_MAIL_AUTHSERV_ID). Auto-replies and bulk mail never create
+anything."""
 
 import logging
 import re
@@ -13,6 +15,7 @@ from sqlalchemy import select
 from portal.accounts.models import User
 from portal.accounts.services import find_user
 from portal.extensions import db
+from portal.mail.authresults import sender_verified
 from portal.mail.inbound import InboundError, InboundMessage, parse_message
 from portal.mail.services import queue_mail
 from portal.mail.tokens import find_ticket_number, subject_number
@@ -48,18 +51,29 @@ def _title(message: InboundMessage) -> str:
     return title[:200]
 
 
-def _ticket_for(message: InboundMessage, sender: User | None) -> Ticket | None:
-    secret = current_app.config["SECRET_KEY"]
-    signed = " ".join(message.recipients + message.in_reply_to + message.references)
-    number = find_ticket_number(signed, secret) or subject_number(message.subject)
+def _signed_number(message: InboundMessage) -> str | None:
+    text = " ".join(message.recipients + message.in_reply_to + message.references)
+    return find_ticket_number(text, current_app.config["SECRET_KEY"])
+
+
+def _verified(message: InboundMessage) -> bool:
+    """Whether our MTA's Authentication-Results vouch for the From address."""
+    authserv_id = current_app.config["PORTAL_MAIL_AUTHSERV_ID"]
+    return sender_verified(message.authentication_results, authserv_id, message.sender)
+
+
+def _ticket_for(message: InboundMessage) -> Ticket | None:
+    # Anyone can write a From: header and a [#number] tag; only a signed token, or a tag
+    # from a sender our MTA verified, names the ticket.
+    number = _signed_number(message)
+    if number is None and (tag := subject_number(message.subject)) is not None:
+        if _verified(message):
+            number = tag
+        else:
+            log.warning("tag %s from unverified sender %s ignored", tag, message.sender)
     if number is None:
         return None
     return db.session.scalar(select(Ticket).where(Ticket.number == number))
-
-
-def _signed(message: InboundMessage) -> bool:
-    text = " ".join(message.recipients + message.in_reply_to + message.references)
-    return find_ticket_number(text, current_app.config["SECRET_KEY"]) is not None
 
 
 def _may_write(user: User | None, ticket: Ticket) -> bool:
@@ -100,7 +114,7 @@ def receive(raw: bytes) -> IntakeResult:
         log.info("ignored automatic mail from %s: %s", message.sender, message.automatic)
         return IntakeResult("ignored", reason=f"automatic: {message.automatic}")
     sender = find_user(message.sender)
-    ticket = _ticket_for(message, sender)
+    ticket = _ticket_for(message)
     if ticket is not None:
         return _reply(ticket, sender, message)
     if sender is None or not sender.active or sender.is_staff:
@@ -111,7 +125,7 @@ def receive(raw: bytes) -> IntakeResult:
 
 def _reply(ticket: Ticket, sender: User | None, message: InboundMessage) -> IntakeResult:
     # A subject tag can be guessed: without a signed token only the author may use it.
-    tag_only = not _signed(message)
+    tag_only = _signed_number(message) is None
     if not _may_write(sender, ticket) or (tag_only and sender.id != ticket.author_id):
         log.warning("refused %s writing to %s", message.sender, ticket.number)
         return IntakeResult("rejected", ticket.number, "not_allowed")

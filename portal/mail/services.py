@@ -1,6 +1,7 @@
 """Writing notifications to the outbox and delivering them (SMTP, or .eml files in development)."""
 
 import datetime as dt
+import logging
 import smtplib
 import ssl
 import uuid
@@ -12,9 +13,14 @@ from typing import Protocol
 from flask import current_app, render_template
 from sqlalchemy import select, update
 
+from portal.accounts.models import User
 from portal.clock import utcnow
 from portal.extensions import db
+from portal.mail.headers import UnsafeLetter, check_letter, header_text, mailbox
+from portal.mail.images import without_remote_images
 from portal.mail.models import FAILED, PENDING, SENT, OutboxMessage
+
+log = logging.getLogger("portal.mail.out")
 
 MAX_ATTEMPTS = 8
 BACKOFF_SECONDS = (30, 60, 300, 900, 1800, 3600, 7200)
@@ -42,13 +48,18 @@ def queue_mail(
     references: str | None = None,
     reply_to: str | None = None,
 ) -> OutboxMessage:
-    """Add a notification to the outbox in the current transaction (the caller commits)."""
-    subject = render_template(f"mail/{template}.subject.txt", **context).strip()
+    """Add a notification to the outbox in the current transaction (the caller commits).
+
+    The letter is built and checked at once: one that would not go out exactly as meant is
+    kept as failed, with the reason, and never sent.
+    """
+    subject = render_template(f"mail/{template}.subject.txt", **context)
+    body_html = render_template(f"mail/{template}.html", **context)
     message = OutboxMessage(
         recipient=recipient,
-        subject=" ".join(subject.split())[:300],
+        subject=header_text(subject),
         body_text=render_template(f"mail/{template}.txt", **context),
-        body_html=render_template(f"mail/{template}.html", **context),
+        body_html=without_remote_images(body_html, current_app.config["PORTAL_BASE_URL"]),
         message_id=message_id or make_msgid(idstring=uuid.uuid4().hex[:12], domain=mail_domain()),
         in_reply_to=in_reply_to,
         references=references,
@@ -56,16 +67,33 @@ def queue_mail(
         ticket_id=ticket.id if ticket is not None else None,
         kind=kind,
     )
+    try:
+        build_email(message, current_app.config["PORTAL_MAIL_FROM"], _name_of(recipient))
+    except UnsafeLetter as exc:
+        _refuse(message, exc)
     db.session.add(message)
     return message
 
 
-def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
-    """The outbox row as a multipart e-mail; headers built by the `email` package."""
+def _name_of(address: str) -> str:
+    return db.session.scalar(select(User.name).where(User.email == address.lower())) or ""
+
+
+def _refuse(message: OutboxMessage, exc: UnsafeLetter) -> None:
+    log.error("letter %s to %s refused: %s", message.message_id, message.recipient, exc)
+    message.status, message.last_error = FAILED, f"refused: {exc}"[:2000]
+
+
+def build_email(message: OutboxMessage, sender: str, recipient_name: str = "") -> EmailMessage:
+    """The outbox row as a multipart e-mail, checked to serialise to exactly these headers.
+
+    Every value that can hold user text (the subject, display names) goes through
+    `header_text`; raises UnsafeLetter if the letter would still change on the wire.
+    """
     email = EmailMessage()
-    email["From"] = sender
-    email["To"] = message.recipient
-    email["Subject"] = message.subject
+    email["From"] = mailbox(sender)
+    email["To"] = mailbox(message.recipient, recipient_name)
+    email["Subject"] = header_text(message.subject)
     email["Message-ID"] = message.message_id
     email["Date"] = format_datetime(message.created_at or utcnow())
     if message.in_reply_to:
@@ -73,11 +101,12 @@ def build_email(message: OutboxMessage, sender: str) -> EmailMessage:
     if message.references:
         email["References"] = message.references
     if message.reply_to:
-        email["Reply-To"] = message.reply_to
+        email["Reply-To"] = mailbox(message.reply_to)
     email["Auto-Submitted"] = "auto-generated"
     email.set_content(message.body_text)
     if message.body_html:
         email.add_alternative(message.body_html, subtype="html")
+    check_letter(email)
     return email
 
 
@@ -178,7 +207,13 @@ def deliver_pending(transport: Transport, now: dt.datetime | None = None, limit:
         message = db.session.get(OutboxMessage, message_id)
         message.attempts += 1
         try:
-            transport.send(build_email(message, sender))
+            letter = build_email(message, sender, _name_of(message.recipient))
+        except UnsafeLetter as exc:
+            _refuse(message, exc)
+            db.session.commit()
+            continue
+        try:
+            transport.send(letter)
         except (OSError, smtplib.SMTPException) as exc:
             message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
             if _permanent(exc) or message.attempts >= MAX_ATTEMPTS:

@@ -86,7 +86,8 @@ def test_a_reply_is_threaded_by_the_signed_token_and_quotes_are_trimmed(app, peo
         assert (result.action, result.ticket) == ("replied", ticket.number)
 
 
-def test_a_subject_tag_alone_counts_only_for_the_author(app, people):
+def test_a_subject_tag_alone_counts_only_for_the_author(app, people, monkeypatch):
+    monkeypatch.setitem(app.config, "PORTAL_MAIL_AUTHSERV_ID", "mx.portal.local")
     with app.app_context():
         ticket = file_ticket(
             NewTicket(
@@ -97,9 +98,11 @@ def test_a_subject_tag_alone_counts_only_for_the_author(app, people):
             )
         )
         tag = f"Re: [#{ticket.number}] Импорт"
-        assert receive(letter("ivan@example.com", tag, "Дополнение автора")).action == "replied"
+        verified = {"Authentication_Results": "mx.portal.local; dmarc=pass"}
+        reply = letter("ivan@example.com", tag, "Дополнение автора", **verified)
+        assert receive(reply).action == "replied"
         for other in ("olga@example.com", "eve@example.net"):
-            result = receive(letter(other, tag, "Чужое дополнение"))
+            result = receive(letter(other, tag, "Чужое дополнение", **verified))
             assert (result.action, result.reason) == ("rejected", "not_allowed")
         assert db.session.scalar(select(Message).where(Message.body == "Чужое дополнение")) is None
 
