@@ -1,7 +1,8 @@
-"""Sign up, sign in, sign out and password reset pages."""
+"""Sign up, address confirmation, sign in and out, password reset and the sessions page."""
 
 from flask import (
     Blueprint,
+    abort,
     current_app,
     flash,
     jsonify,
@@ -10,41 +11,61 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import format_datetime, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from portal.accounts import services
+from portal.accounts import services, sessions
 from portal.accounts.forms import ResetPasswordForm, ResetRequestForm, SignInForm, SignUpForm
 from portal.accounts.models import User
-from portal.extensions import db, limiter, login_manager
+from portal.extensions import limiter, login_manager
+from portal.forms import ActionForm
 from portal.mail.services import absolute_url
 from portal.site.views import safe_next
 
 bp = Blueprint("accounts", __name__)
 
 
+@bp.record_once
+def _remember_for_a_month(state) -> None:
+    # Flask-Login's default is a year; a remember cookie lives as long as its session row.
+    state.app.config.setdefault("REMEMBER_COOKIE_DURATION", sessions.SESSION_LIFETIME)
+
+
 def account_error_message(error: services.AccountError) -> str:
+    """The person's words for an account error."""
     messages = {
-        "bad_credentials": _("Wrong e-mail or password."),
-        "locked": _(
-            "Too many failed attempts. The account is locked until %(time)s; you can "
-            "reset the password to unlock it now.",
-            time=format_datetime(error.until, "short") if error.until else "",
+        "bad_credentials": _(
+            "Wrong e-mail or password, or the account is temporarily locked after "
+            "several failed attempts. Try again in 15 minutes or reset the password."
         ),
         "inactive": _("This account is disabled. Please contact support."),
-        "email_taken": _(
-            "An account with this e-mail already exists. Sign in or reset the password."
+        "lookalike": _(
+            "This address mixes letters of different alphabets or looks like the address "
+            "of another account. Type it in one alphabet, or use another address."
         ),
         "token_expired": _("The reset link has expired. Ask for a new one."),
         "token_invalid": _("The reset link is not valid or was already used. Ask for a new one."),
+        "confirm_expired": _("The confirmation link has expired. Sign in and ask for a new one."),
+        "confirm_invalid": _("The confirmation link is not valid. Sign in and ask for a new one."),
+        "unconfirmed": _(
+            "Confirm your e-mail address before filing a request: open the link in the "
+            "letter we sent. You can ask for a new link at %(url)s.",
+            url=absolute_url("accounts.confirm_pending"),
+        ),
     }
     return messages[error.code]
 
 
 @login_manager.user_loader
-def load_user(user_id: str):
-    return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+def load_user(identity: str):
+    return sessions.user_for_session(identity)
+
+
+@bp.before_app_request
+def note_session_activity():
+    if request.endpoint != "static" and current_user.is_authenticated:
+        sessions.note_activity(current_user)
 
 
 @login_manager.unauthorized_handler
@@ -54,6 +75,11 @@ def unauthorized():
         return jsonify(error={"code": "unauthorized", "message": message}), 401
     flash(_("Please sign in to continue."), "info")
     return redirect(url_for("accounts.signin", next=request.full_path.rstrip("?")))
+
+
+def _sign_in(user: User, remember: bool = False) -> None:
+    sessions.start_session(user, request.user_agent.string, request.remote_addr)
+    login_user(user, remember=remember)
 
 
 @bp.route("/signin", methods=["GET", "POST"])
@@ -66,7 +92,7 @@ def signin():
         except services.AccountError as error:
             form.password.errors = [account_error_message(error)]
         else:
-            login_user(user, remember=form.remember.data)
+            _sign_in(user, remember=form.remember.data)
             return redirect(safe_next(request.args.get("next"), default=url_for("kb.home")))
     return render_template("accounts/signin.html", form=form)
 
@@ -76,24 +102,107 @@ def signin():
 def signup():
     form = SignUpForm()
     if form.validate_on_submit():
+        links = services.SignUpLinks(
+            confirm=lambda token: absolute_url("accounts.confirm_email", token=token),
+            signin=absolute_url("accounts.signin"),
+            reset=absolute_url("accounts.reset_request"),
+        )
         try:
-            user = services.register(
-                form.email.data, form.name.data, form.password.data, str(get_locale())
+            services.register(
+                form.email.data, form.name.data, form.password.data, str(get_locale()), links
             )
         except services.AccountError as error:
             form.email.errors = [account_error_message(error)]
-        else:
-            login_user(user)
-            flash(_("Welcome! Your account is ready."), "success")
-            return redirect(url_for("kb.home"))
+        else:  # the same answer whether the address was new or known
+            return redirect(url_for("accounts.signup_sent"))
     return render_template("accounts/signup.html", form=form)
+
+
+@bp.get("/signup/sent")
+def signup_sent():
+    return render_template("accounts/signup_sent.html")
+
+
+@bp.get("/account/confirm/<token>")
+def confirm_email(token):
+    try:
+        services.confirm_email(token)
+    except services.AccountError as error:
+        flash(account_error_message(error), "error")
+    else:
+        flash(_("Your e-mail address is confirmed. You can file requests now."), "success")
+    if current_user.is_authenticated:
+        return redirect(url_for("kb.home"))
+    return redirect(url_for("accounts.signin"))
+
+
+@bp.get("/account/confirm")
+@login_required
+def confirm_pending():
+    if current_user.email_confirmed:
+        return redirect(url_for("kb.home"))
+    return render_template("accounts/confirm_pending.html", form=ActionForm())
+
+
+def _resend_key() -> str:
+    # Per account, not per address: the limit holds from any number of places.
+    account = (current_user.get_id() or "").partition(":")[0]
+    return f"confirm-resend:{account or request.remote_addr}"
+
+
+@bp.post("/account/confirm/resend")
+@login_required
+@limiter.limit("3 per hour", key_func=_resend_key)
+def confirm_resend():
+    if ActionForm().validate_on_submit() and not current_user.email_confirmed:
+        services.resend_confirmation(
+            current_user, lambda token: absolute_url("accounts.confirm_email", token=token)
+        )
+        flash(_("We have sent a new link to %(email)s.", email=current_user.email), "success")
+    return redirect(url_for("accounts.confirm_pending"))
 
 
 @bp.post("/signout")
 @login_required
 def signout():
+    sessions.end_session(current_user, current_user.current_session_id)
     logout_user()
     return redirect(url_for("kb.home"))
+
+
+@bp.get("/account/sessions")
+@login_required
+def sessions_page():
+    return render_template(
+        "accounts/sessions.html",
+        sessions=sessions.live_sessions(current_user),
+        current_id=current_user.current_session_id,
+        form=ActionForm(),
+    )
+
+
+@bp.post("/account/sessions/<int:session_id>/end")
+@login_required
+def end_session(session_id):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if not sessions.end_session(current_user, session_id):
+        abort(404)
+    if session_id == current_user.current_session_id:
+        logout_user()
+        return redirect(url_for("accounts.signin"))
+    flash(_("The session has ended."), "success")
+    return redirect(url_for("accounts.sessions_page"))
+
+
+@bp.post("/account/sessions/end-others")
+@login_required
+def end_other_sessions():
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    count = sessions.end_other_sessions(current_user)
+    flash(_("Sessions ended: %(count)d.", count=count), "success")
+    return redirect(url_for("accounts.sessions_page"))
 
 
 @bp.route("/password/reset", methods=["GET", "POST"])
@@ -131,8 +240,9 @@ def reset_password(token):
         except services.AccountError as error:
             flash(account_error_message(error), "error")
             return redirect(url_for("accounts.reset_request"))
-        login_user(user)
-        flash(_("Your password has been changed."), "success")
+        logout_user()  # whoever was signed in here, the sessions of this account have ended
+        _sign_in(user)
+        flash(_("Your password has been changed. Every other session has ended."), "success")
         return redirect(url_for("kb.home"))
     return render_template("accounts/reset_password.html", form=form)
 

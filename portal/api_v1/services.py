@@ -15,6 +15,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from portal.accounts.models import User
+from portal.accounts.services import require_confirmed
 from portal.api_v1.models import ApiToken
 from portal.clock import aware, utcnow
 from portal.coupons.services import check as check_coupon
@@ -169,10 +170,12 @@ class RequestFields:
 def file_request(author: User, fields: RequestFields, now: dt.datetime | None = None) -> Ticket:
     """File a request through the common filing function, with the web wizard's scope check.
 
-    Raises CouponError for a coupon that cannot be used, OutOfScope for work support does
-    not do unless `malfunction` explains why it is a product fault (then the ticket is
-    flagged for a specialist's scope review), TicketError for text it cannot file.
+    Raises AccountError while the author's address is unconfirmed, CouponError for a coupon
+    that cannot be used, OutOfScope for work support does not do unless `malfunction`
+    explains why it is a product fault (then the ticket is flagged for a specialist's scope
+    review), TicketError for text it cannot file.
     """
+    require_confirmed(author)  # AccountError until the address is confirmed
     now = now or utcnow()
     special = False
     if fields.coupon:

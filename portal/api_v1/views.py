@@ -10,6 +10,8 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
+from portal.accounts.services import AccountError
+from portal.accounts.views import account_error_message
 from portal.api_v1 import services
 from portal.api_v1.forms import (
     ArticleQueryForm,
@@ -214,6 +216,8 @@ def create_ticket():
     fields = new_request_fields(json_body())
     try:
         ticket = services.file_request(g.api_user, fields)
+    except AccountError as error:
+        raise ApiError(403, "email_unconfirmed", account_error_message(error)) from None
     except services.OutOfScope as error:
         scope = error.scope
         links = [dict(link) for link in scope.links]

@@ -1,7 +1,8 @@
 """Site-wide pages: language switch, error pages."""
 
 import datetime as dt
-from urllib.parse import urlsplit
+import re
+from urllib.parse import unquote, urlsplit
 
 from flask import Blueprint, current_app, jsonify, redirect, render_template, request
 from flask_babel import format_datetime, get_locale
@@ -61,14 +62,44 @@ def duration(value: dt.timedelta | None) -> str:
     return _("overdue by %(time)s", time=text) if value < dt.timedelta(0) else text
 
 
+# Browsers drop tabs and line breaks anywhere in a URL and trim spaces and control
+# characters at its ends, so "/\t/evil.example" reaches them as "//evil.example".
+_INVISIBLE = re.compile(r"[\x00-\x20\x7f-\x9f]")
+_DECODE_ROUNDS = 5
+
+
+def _spellings(target: str) -> list[str] | None:
+    """The target and each of its percent-decodings; None if it never stops decoding."""
+    spellings = [target]
+    for _round in range(_DECODE_ROUNDS):
+        decoded = unquote(spellings[-1])
+        if decoded == spellings[-1]:
+            return spellings
+        spellings.append(decoded)
+    return None
+
+
+def is_local_path(target: str | None) -> bool:
+    """Whether a redirect target stays on this site: a path with one leading slash and
+    no scheme or host in any spelling a browser might read it in."""
+    if not target or len(target) > 2000 or "\r" in target or "\n" in target:
+        return False
+    if not target.startswith("/") or target.startswith(("//", "/\\")):
+        return False
+    for spelling in _spellings(target) or [""]:
+        cleaned = _INVISIBLE.sub("", spelling.replace("\\", "/"))
+        if not cleaned.startswith("/") or cleaned.startswith("//"):
+            return False
+        parts = urlsplit(cleaned)
+        if parts.scheme or parts.netloc:
+            return False
+    return True
+
+
 def safe_next(target: str | None, default: str = "/") -> str:
-    """Only local paths: never redirect a visitor to another site."""
-    if not target:
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or "\\" in target:
-        return default
-    return target
+    """The target if it is a local path (`is_local_path`), else `default`: the one check
+    for every redirect whose target comes from the visitor."""
+    return target if is_local_path(target) else default
 
 
 @bp.post("/language")

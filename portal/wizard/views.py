@@ -206,6 +206,8 @@ def submit(token):
     draft = _draft(token)
     if draft.state != "active":
         return redirect(url_for("wizard.new"))
+    if not current_user.email_confirmed:  # the draft stays; filing waits for the address
+        return redirect(url_for("accounts.confirm_pending"))
     form = PreviewForm()
     if not form.validate_on_submit():
         return _render_preview(draft, form, 400)
