@@ -3,10 +3,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import BooleanField, IntegerField, SelectField, StringField
+from wtforms import BooleanField, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp, ValidationError
 
 from portal.forms import choices
+from portal.params import StrictIntegerField
 from portal.tickets.categories import Category, details_form_class, details_from_form
 from portal.tickets.models import CRITICALITIES, SERVICE_LEVELS, STATUSES
 
@@ -49,8 +50,8 @@ class TicketQueryForm(ApiForm):
     criticality = SelectField(choices=_any(CRITICALITIES), default="", validate_choice=True)
     service_level = SelectField(choices=_any(SERVICE_LEVELS), default="", validate_choice=True)
     q = StringField(default="", validators=[Optional(), Length(max=200), storable])
-    page = IntegerField(default=1, validators=[Optional(), NumberRange(min=1, max=10_000)])
-    per_page = IntegerField(
+    page = StrictIntegerField(default=1, validators=[Optional(), NumberRange(min=1, max=10_000)])
+    per_page = StrictIntegerField(
         default=20, validators=[Optional(), NumberRange(min=1, max=MAX_PER_PAGE)]
     )
 
@@ -61,8 +62,8 @@ class ArticleQueryForm(ApiForm):
     q = StringField(default="", validators=[Optional(), Length(max=1000)])
     lang = SelectField(choices=_any(("ru", "en")), default="", validate_choice=True)
     category = StringField(default="", validators=[Optional(), Length(max=100)])
-    page = IntegerField(default=1, validators=[Optional(), NumberRange(min=1, max=1000)])
-    per_page = IntegerField(
+    page = StrictIntegerField(default=1, validators=[Optional(), NumberRange(min=1, max=1000)])
+    per_page = StrictIntegerField(
         default=10, validators=[Optional(), NumberRange(min=1, max=MAX_PER_PAGE)]
     )
 

@@ -27,6 +27,7 @@ from portal.console.panel import staff_panel
 from portal.coupons.services import CouponError
 from portal.extensions import db
 from portal.forms import ActionForm, choices
+from portal.params import optional_int
 from portal.tickets.access import require_staff, ticket_for_viewer
 from portal.tickets.categories import configured_categories as _categories
 from portal.tickets.categories import details_form_class, details_from_form
@@ -90,8 +91,12 @@ def queue():
         query = query.where(Ticket.assignee_id == current_user.id)
     elif form.assignee.data == "none":
         query = query.where(Ticket.assignee_id.is_(None))
-    elif form.assignee.data and form.assignee.data.isdigit():
-        query = query.where(Ticket.assignee_id == int(form.assignee.data))
+    elif form.assignee.data:
+        assignee_id = optional_int(form.assignee.data)
+        if assignee_id is None:
+            form.assignee.errors = [_("Choose a specialist from the list.")]
+        else:
+            query = query.where(Ticket.assignee_id == assignee_id)
     now = utcnow()
     rows = [(t, sla_view(t, now)) for t in db.session.scalars(query.limit(500))]
     if form.overdue.data == "overdue":

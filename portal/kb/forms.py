@@ -3,7 +3,6 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    IntegerField,
     RadioField,
     SelectChoice,
     SelectField,
@@ -12,6 +11,8 @@ from wtforms import (
 )
 from wtforms.validators import Length as LengthValidator
 from wtforms.validators import NumberRange, Optional
+
+from portal.params import StrictIntegerField
 
 LANG_CHOICES = [
     SelectChoice("", _l("All languages")),
@@ -33,7 +34,7 @@ class _QueryForm(FlaskForm):
 class SearchForm(_QueryForm):
     """The search page's query string."""
 
-    page = IntegerField(
+    page = StrictIntegerField(
         _l("Page"), default=1, validators=[Optional(), NumberRange(min=1, max=1000)]
     )
 
@@ -41,7 +42,7 @@ class SearchForm(_QueryForm):
 class ApiSearchForm(SearchForm):
     """`/api/search` parameters."""
 
-    limit = IntegerField(
+    limit = StrictIntegerField(
         _l("Limit"), default=10, validators=[Optional(), NumberRange(min=1, max=50)]
     )
 
@@ -49,7 +50,7 @@ class ApiSearchForm(SearchForm):
 class ApiSuggestForm(_QueryForm):
     """`/api/suggest` parameters."""
 
-    limit = IntegerField(
+    limit = StrictIntegerField(
         _l("Limit"), default=5, validators=[Optional(), NumberRange(min=1, max=20)]
     )
 

@@ -6,7 +6,6 @@ from flask_wtf.file import MultipleFileField
 from wtforms import (
     BooleanField,
     DateField,
-    IntegerField,
     RadioField,
     SelectField,
     StringField,
@@ -15,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from portal.forms import choices
+from portal.params import StrictIntegerField
 
 SORTS = {
     "updated": _l("Last activity"),
@@ -54,4 +54,4 @@ class RequestsFilterForm(FlaskForm):
     q = StringField(_l("Text or number"), validators=[Optional(), Length(max=200)])
     sort = SelectField(_l("Sort"), choices=choices(SORTS), default="updated", validate_choice=True)
     mine = SelectField(_l("Whose"), validate_choice=True, default="mine")
-    page = IntegerField(default=1, validators=[Optional(), NumberRange(min=1, max=10_000)])
+    page = StrictIntegerField(default=1, validators=[Optional(), NumberRange(min=1, max=10_000)])

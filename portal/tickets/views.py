@@ -27,6 +27,7 @@ from portal.console.panel import staff_panel
 from portal.extensions import db
 from portal.forms import ActionForm, choices
 from portal.kb.markup import render
+from portal.params import optional_int
 from portal.tickets import conversation
 from portal.tickets.access import can_view, ticket_for_viewer
 from portal.tickets.attachments import UploadError, storage_dir, store
@@ -251,8 +252,7 @@ def reopen(number):
 def updates(number):
     """New messages after `after` (for the live thread), as rendered HTML."""
     ticket = ticket_for_viewer(number)
-    after = request.args.get("after", "0")
-    after = int(after) if after.isdigit() else 0
+    after = optional_int(request.args.get("after")) or 0  # a bad value: the whole thread
     items = [
         (kind, item)
         for kind, item in conversation.thread(ticket, current_user)
