@@ -5,6 +5,10 @@ from flask import Flask
 from portal import security
 from portal.config import PROJECT_ROOT, load_settings, secret_key
 from portal.extensions import babel, csrf, db, limiter, login_manager
+from portal.jsonbody import GuardedJSONProvider, PortalRequest
+from portal.params import IdConverter
+
+SEARCH_PAGE_RATE_LIMIT = "120 per minute"  # the same budget as /api/search
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -16,6 +20,9 @@ def create_app(config: dict | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
+    app.request_class = PortalRequest
+    app.json = GuardedJSONProvider(app)
+    app.url_map.converters["int"] = IdConverter  # before any route is added
     app.config.update(settings)
     app.config.update(
         SECRET_KEY=secret_key(settings),
@@ -67,7 +74,9 @@ def create_app(config: dict | None = None) -> Flask:
     security.init_app(app)
     login_manager.login_view = "accounts.signin"
     app.extensions["search_index"] = open_index(
-        settings["PORTAL_ARTICLES_DIR"], settings["PORTAL_INDEX_DIR"]
+        settings["PORTAL_ARTICLES_DIR"],
+        settings["PORTAL_INDEX_DIR"],
+        settings["PORTAL_SEARCH_VECTORS"],
     )
     app.extensions["ticket_categories"] = load_categories(settings["PORTAL_CATEGORIES_FILE"])
     for module in (
@@ -83,4 +92,5 @@ def create_app(config: dict | None = None) -> Flask:
         api_v1_views,
     ):
         app.register_blueprint(module.bp)
+    limiter.limit(SEARCH_PAGE_RATE_LIMIT)(app.view_functions["kb.search"])
     return app

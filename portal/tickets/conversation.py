@@ -10,6 +10,7 @@ from portal.accounts.models import STAFF_ROLES, User
 from portal.api_v1.webhooks import emit
 from portal.clock import aware, utcnow
 from portal.extensions import db
+from portal.text import clean_user_text
 from portal.tickets.models import (
     CRITICALITIES,
     DONE_STATUSES,
@@ -52,7 +53,7 @@ def post_reply(
 ) -> Message:
     """Add a message to the thread; earlier messages are never touched."""
     now = now or utcnow()
-    body = (body or "").strip()
+    body = clean_user_text(body).strip()
     if (not body and not uploads) or len(body) > MAX_BODY:
         raise TicketError("body")
     staff = author.role in STAFF_ROLES

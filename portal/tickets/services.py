@@ -11,8 +11,9 @@ from portal.api_v1.webhooks import emit
 from portal.calendar.services import sla_policy
 from portal.clock import aware, utcnow
 from portal.coupons.services import redeem
-from portal.extensions import db
+from portal.extensions import db, retry_when_locked
 from portal.sla import policy_calendar, response_due, sla_state, time_left
+from portal.text import clean_user_text
 from portal.tickets.models import (
     CHANNELS,
     CRITICALITIES,
@@ -112,13 +113,20 @@ def recompute_due(ticket: Ticket) -> None:
 def file_ticket(new: NewTicket, now: dt.datetime | None = None) -> Ticket:
     """Create a ticket from any channel, in one transaction with its first message and mail."""
     now = now or utcnow()
-    title, description = " ".join(new.title.split()), new.description.strip()
+    title = clean_user_text(new.title, single_line=True)
+    description = clean_user_text(new.description).strip()
     if not title or len(title) > MAX_TITLE:
         raise TicketError("title")
     if not description or len(description) > MAX_BODY:
         raise TicketError("description")
     if new.criticality not in CRITICALITIES or new.channel not in CHANNELS:
         raise TicketError("choice")
+    # Concurrent writers on SQLite may find the database locked: the whole filing is retried.
+    return retry_when_locked(lambda: _insert_ticket(new, title, description, now))
+
+
+def _insert_ticket(new: NewTicket, title: str, description: str, now: dt.datetime) -> Ticket:
+    """One transaction: the ticket, its first message, events, mail and webhooks."""
     organisation_id = new.author.organisation_id
     try:
         coupon = redeem(new.coupon_code, organisation_id, now) if new.coupon_code else None
