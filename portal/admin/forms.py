@@ -3,10 +3,11 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TimeField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, Optional
 
 from portal.accounts.models import ROLES, TIERS
 from portal.forms import choices
+from portal.text import single_line
 from portal.tickets.messages import TIER_LABELS
 
 ROLE_LABELS = {
@@ -21,19 +22,32 @@ OVERRIDE_LABELS = {
     "short_day": _l("Shortened day"),
 }
 
+# Why a stored correction is shown flagged (see calendar.services.override_problem).
+OVERRIDE_PROBLEMS = {
+    "kind": _l("Unknown kind: ignored. Remove it and add it again."),
+    "half_hours": _l("Only one of the opening and closing times is set: the hours are ignored."),
+    "hours_on_day_off": _l("A day off with working hours: the hours are ignored."),
+    "order": _l("Closes before it opens: the hours are ignored."),
+}
+
 
 class OrganisationForm(FlaskForm):
-    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(
+        _l("Name"), filters=[single_line], validators=[DataRequired(), Length(max=200)]
+    )
     tier = SelectField(_l("Support tier"), choices=choices([(t, TIER_LABELS[t]) for t in TIERS]))
 
 
 class UserForm(FlaskForm):
-    name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(
+        _l("Full name"), filters=[single_line], validators=[DataRequired(), Length(max=200)]
+    )
     role = SelectField(_l("Role"), choices=choices([(r, ROLE_LABELS[r]) for r in ROLES]))
     organisation = SelectField(_l("Organisation"), validate_choice=True)
     is_org_admin = BooleanField(_l("Sees all requests of the organisation"))
     phone = StringField(
         _l("Phone (shown to customers of special requests)"),
+        filters=[single_line],
         validators=[Optional(), Length(max=40)],
     )
     active = BooleanField(_l("Account active"))
@@ -44,12 +58,21 @@ class OverrideForm(FlaskForm):
     kind = SelectField(_l("Kind"), choices=choices(OVERRIDE_LABELS))
     opens = TimeField(_l("Opens"), validators=[Optional()])
     closes = TimeField(_l("Closes"), validators=[Optional()])
-    note = StringField(_l("Note"), validators=[Optional(), Length(max=200)])
+    note = StringField(_l("Note"), filters=[single_line], validators=[Optional(), Length(max=200)])
 
-    def validate_closes(self, field):
-        if bool(self.opens.data) != bool(field.data):
-            raise ValidationError(_l("Give both the opening and the closing time, or neither."))
-        if field.data and self.opens.data and field.data <= self.opens.data:
-            raise ValidationError(_l("Closing time must be after the opening time."))
-        if field.data and self.kind.data == "day_off":
-            raise ValidationError(_l("A day off has no working hours."))
+    def validate(self, extra_validators=None) -> bool:
+        # Not validate_closes: Optional() on an empty field ends its checks before they run.
+        valid = super().validate(extra_validators)
+        if self.opens.errors or self.closes.errors:
+            return False
+        opens, closes, problem = self.opens.data, self.closes.data, None
+        if (opens is None) != (closes is None):
+            problem = _l("Give both the opening and the closing time, or neither.")
+        elif opens is not None and closes <= opens:
+            problem = _l("Closing time must be after the opening time.")
+        elif opens is not None and self.kind.data == "day_off":
+            problem = _l("A day off has no working hours.")
+        if problem:
+            self.closes.errors = [*self.closes.errors, problem]
+            return False
+        return valid

@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from portal.accounts.models import Organisation, User
 from portal.admin.forms import (
     OVERRIDE_LABELS,
+    OVERRIDE_PROBLEMS,
     ROLE_LABELS,
     OrganisationForm,
     OverrideForm,
@@ -158,7 +159,10 @@ def business_calendar():
     return render_template(
         "admin/calendar.html",
         form=form,
-        overrides=calendar.list_overrides(),
+        overrides=[
+            (row, OVERRIDE_PROBLEMS.get(calendar.override_problem(row)))
+            for row in calendar.list_overrides()
+        ],
         missing_years=calendar.years_without_data(utcnow().date()),
         upcoming=calendar.unusual_days(utcnow().date()),
         delete_form=ActionForm(),

@@ -6,7 +6,7 @@ import time
 from flask import current_app
 from sqlalchemy import func, select
 
-from portal.calendar.models import CalendarOverride
+from portal.calendar.models import OVERRIDE_KINDS, CalendarOverride
 from portal.config import ConfigError
 from portal.extensions import db
 from portal.sla import BusinessCalendar as Calendar
@@ -65,11 +65,31 @@ def build_policy(config, overrides: tuple[DayOverride, ...] = ()) -> SlaPolicy:
         raise ConfigError(f"business hours or SLA settings: {exc}") from None
 
 
+def override_problem(row: CalendarOverride) -> str | None:
+    """Why a stored override cannot be used as it is (None when it is sound).
+
+    Rows saved before the form checked them, or written by hand, may lack a closing time
+    or close before they open; deadlines then ignore their hours rather than fail.
+    """
+    if row.kind not in OVERRIDE_KINDS:
+        return "kind"
+    if (row.opens is None) != (row.closes is None):
+        return "half_hours"
+    if row.opens is not None and row.kind == "day_off":
+        return "hours_on_day_off"
+    if row.opens is not None and row.closes <= row.opens:
+        return "order"
+    return None
+
+
 def _overrides() -> tuple[DayOverride, ...]:
     rows = db.session.scalars(select(CalendarOverride).order_by(CalendarOverride.day))
     result = []
     for row in rows:
-        frames = ((row.opens, row.closes),) if row.opens and row.closes else ()
+        problem = override_problem(row)
+        if problem == "kind":
+            continue
+        frames = ((row.opens, row.closes),) if problem is None and row.opens else ()
         result.append(DayOverride(row.day, row.kind, frames, row.note))
     return tuple(result)
 
