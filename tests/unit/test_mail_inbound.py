@@ -432,3 +432,30 @@ def test_deep_nesting_is_cut_short():
         assert exc.reason in {"no_text", "malformed"}
     else:
         assert "too deep" not in result.body
+
+
+CONTROLS = "".join(chr(c) for c in range(0x01, 0x1C))
+
+
+def test_control_characters_are_dropped_from_the_subject_and_the_body():
+    raw_subject = CONTROLS.replace("\r", "").replace("\n", "")  # a raw header keeps its line
+    encoded = "".join(f"={c:02X}" for c in range(0x01, 0x1C))
+    raw = (
+        f"From: ivan@example.com\r\nSubject: Printer{raw_subject}jam =?utf-8?q?{encoded}?= end\r\n"
+        'Content-Type: text/plain; charset="utf-8"\r\n\r\n'
+        f"Paper{CONTROLS}jam\r\nline\ttwo\x7f\x85\r\n"
+    ).encode()
+    message = parse_message(raw)
+    for text in (message.subject, message.body, message.full_body):
+        assert not set(text) & (set(CONTROLS) - {"\t", "\n"}), repr(text)
+        assert not set(text) & {"\x7f", "\x85"}
+    assert message.subject == "Printer jam end"
+    assert message.body == "Paper\t\n\njam\nline\ttwo"  # its CR and LF stay line breaks
+
+
+def test_control_characters_are_dropped_from_an_html_body():
+    raw = (
+        b"From: ivan@example.com\r\nSubject: x\r\nContent-Type: text/html; charset=utf-8\r\n\r\n"
+        b"<p>Paper\x01\x08\x0b\x0c\x1b jam</p>"
+    )
+    assert parse_message(raw).body == "Paper jam"
