@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.clock import utcnow
+from portal.editor.frontmatter import replace_list
 from portal.editor.models import ArticleRevision
 from portal.extensions import db
 from portal.kb.articles import (
@@ -47,6 +48,7 @@ class ArticleDraft:
     category: str
     summary: str = ""
     tags: list[str] = field(default_factory=list)
+    questions: list[str] = field(default_factory=list)
     translation_of: str = ""
     draft: bool = False
     body: str = ""
@@ -80,6 +82,8 @@ def render_file(values: ArticleDraft) -> str:
         meta["translation_of"] = values.translation_of.strip()
     if values.draft:
         meta["draft"] = True
+    if values.questions:
+        meta["questions"] = list(values.questions)
     front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=1000).strip()
     body = values.body.replace("\r\n", "\n").strip("\n")
     return f"---\n{front}\n---\n{body}\n"
@@ -135,6 +139,39 @@ def _check(values: ArticleDraft) -> None:
         raise EditorError("invalid", "category")
 
 
+def _shown(article: Article) -> tuple:
+    """Everything of an article but its questions and date."""
+    return (
+        article.path,
+        article.title,
+        article.summary,
+        article.tags,
+        article.translation_of,
+        article.draft,
+        article.body,
+    )
+
+
+def _questions_only(existing: Article, current: str, edited: Article) -> tuple[str, Article] | None:
+    """The current file with only its questions replaced, when nothing else was edited.
+
+    Questions are not shown to readers, so changing them keeps the rest of the file as it
+    was, `updated:` date included.
+    """
+    if edited.questions == existing.questions or _shown(edited) != _shown(existing):
+        return None
+    text = replace_list(current, "questions", edited.questions)
+    if text is None:
+        return None
+    try:
+        article = parse_source(text.encode("utf-8"), existing.path)
+    except ArticleError:
+        return None
+    if article.questions != edited.questions or _shown(article) != _shown(existing):
+        return None
+    return text, article
+
+
 def _reindex(upsert: list[Article], remove: list[str]) -> None:
     update_articles(articles_root(), current_app.config["PORTAL_INDEX_DIR"], upsert, remove)
     search_index().invalidate()
@@ -157,15 +194,24 @@ def save(
     if taken is not None and (existing is None or taken.path != existing.path):
         raise EditorError("slug_taken")
     text = render_file(values)
+    current = ""
     if existing is not None:
         current = (root / existing.path).read_text("utf-8")
         if base_hash and existing.content_hash != base_hash:
             raise EditorError("stale", diff=diff(current, text, "saved meanwhile", "yours"))
     rel_path = f"{values.category}/{values.slug}.{values.lang}.md"
+    if existing is not None and (existing.slug, existing.category, existing.lang) == (
+        values.slug,
+        values.category,
+        values.lang,
+    ):
+        rel_path = existing.path  # a file named otherwise in git keeps its name (and its links)
     try:
         article = parse_source(text.encode("utf-8"), rel_path)
     except ArticleError as error:
         raise EditorError("invalid", str(error)) from None
+    if existing is not None:
+        text, article = _questions_only(existing, current, article) or (text, article)
     _write_atomically(root / rel_path, text)
     removed = []
     kind = "created" if existing is None else "edited"

@@ -24,7 +24,7 @@ from portal.calendar.services import sla_policy
 from portal.clock import utcnow
 from portal.editor import services
 from portal.editor.charts import bar_chart
-from portal.editor.forms import ArticleForm, PeriodForm
+from portal.editor.forms import ArticleForm, PeriodForm, question_lines
 from portal.editor.from_ticket import draft_from_ticket
 from portal.forms import ActionForm
 from portal.kb.articles import load_categories
@@ -86,6 +86,7 @@ def _values(form: ArticleForm) -> services.ArticleDraft:
         category=form.category.data.strip(),
         summary=form.summary.data or "",
         tags=[t.strip() for t in (form.tags.data or "").split(",") if t.strip()],
+        questions=question_lines(form.questions.data),
         translation_of=(form.translation_of.data or "").strip(),
         draft=form.draft.data,
         body=form.body.data,
@@ -141,6 +142,7 @@ def edit(slug):
                 "category": article.category,
                 "summary": article.summary,
                 "tags": ", ".join(article.tags),
+                "questions": "\n".join(article.questions),
                 "translation_of": article.translation_of or "",
                 "draft": article.draft,
                 "body": article.body,

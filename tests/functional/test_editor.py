@@ -7,6 +7,7 @@ from sqlalchemy import select
 from portal import create_app
 from portal.accounts.models import User
 from portal.analytics.models import Event
+from portal.editor import services
 from portal.editor.models import ArticleRevision
 from portal.extensions import db
 from portal.kb.indexing import build_index
@@ -144,6 +145,75 @@ def test_bad_input_gets_a_message_and_writes_nothing(app, client, editor):
     response = save(client, "/editor/articles/new", slug="kak-podat-obrashchenie")
     assert response.status_code == 400 and "уже есть" in response.get_data(as_text=True)
     assert not (app.config["PORTAL_ARTICLES_DIR"] / "support" / "bad-slug.ru.md").exists()
+
+
+def form_of(article, **changes) -> dict:
+    """The editor form's fields of an article, as the edit page fills them in, and changes."""
+    return {
+        "title": article.title,
+        "slug": article.slug,
+        "lang": article.lang,
+        "category": article.category,
+        "summary": article.summary,
+        "tags": ", ".join(article.tags),
+        "translation_of": article.translation_of or "",
+        "body": article.body.replace("\n", "\r\n"),
+        "base_hash": article.content_hash,
+        "questions": "\r\n".join(article.questions),
+        **changes,
+    }
+
+
+def test_questions_round_trip_and_leave_the_rest_of_the_file_alone(app, client, editor):
+    path = app.config["PORTAL_ARTICLES_DIR"] / "crm" / "deals.ru.md"
+    before = path.read_text("utf-8")
+    with app.app_context():
+        article = services.find("sdelki-v-crm")
+    url = "/editor/articles/sdelki-v-crm/edit"
+    asked = "  где мои сделки \r\n\r\nкак перетащить сделку: на другую стадию?\r\nГДЕ МОИ СДЕЛКИ"
+    response = save(client, url, **form_of(article, questions=asked))
+    assert response.status_code == 302
+    text = path.read_text("utf-8")
+    front, body = before.split("\n---\n", 1)
+    assert text == (
+        f"{front}\nquestions:\n- где мои сделки\n"
+        f"- 'как перетащить сделку: на другую стадию?'\n---\n{body}"
+    )
+    with app.app_context():
+        article = services.find("sdelki-v-crm")
+    assert article.questions == ["где мои сделки", "как перетащить сделку: на другую стадию?"]
+    page = client.get(url).get_data(as_text=True)
+    assert "Вопросы клиентов (по одному в строке)" in page
+    assert "где мои сделки\nкак перетащить сделку: на другую стадию?</textarea>" in page
+    save(client, url, **form_of(article, questions=""))
+    assert path.read_text("utf-8") == before
+    with app.app_context():
+        kinds = db.session.scalars(select(ArticleRevision.kind)).all()
+    assert kinds == ["edited", "edited"]
+
+
+def test_questions_are_checked_with_a_message_and_nothing_is_written(app, client, editor):
+    path = app.config["PORTAL_ARTICLES_DIR"] / "crm" / "deals.ru.md"
+    before = path.read_text("utf-8")
+    with app.app_context():
+        article = services.find("sdelki-v-crm")
+    url = "/editor/articles/sdelki-v-crm/edit"
+    short = save(client, url, **form_of(article, questions="где мои сделки\r\nок"))
+    assert short.status_code == 200
+    assert "от 3 до 300 символов: «ок»" in short.get_data(as_text=True)
+    many = "\n".join(f"вопрос номер {i}" for i in range(41))
+    too_many = save(client, url, **form_of(article, questions=many))
+    assert "Не больше 40 вопросов, а здесь 41." in too_many.get_data(as_text=True)
+    assert path.read_text("utf-8") == before
+
+
+def test_questions_are_not_shown_to_readers(app, client, editor):
+    save(client, "/editor/articles/new", questions="как настроить гипервизор у себя")
+    path = app.config["PORTAL_ARTICLES_DIR"] / "support" / "nastroyka-gipervizora.ru.md"
+    assert "questions:\n- как настроить гипервизор у себя\n---" in path.read_text("utf-8")
+    page = client.get("/kb/nastroyka-gipervizora").get_data(as_text=True)
+    assert "Гипервизор настраивается так" in page
+    assert "у себя" not in page
 
 
 def test_files_changed_outside_are_recorded_as_external(app, portal_cli):
