@@ -55,6 +55,20 @@ SETTINGS = [
     Setting("PORTAL_SEARCH_PAGE_SIZE", 10, "Search results per page.", int),
     Setting("PORTAL_INDEX_PROCS", 2, "Processes used by a full `portal index` build.", int),
     Setting(
+        "PORTAL_LEARN_MIN_SESSIONS",
+        3,
+        "Distinct sessions that must lead to an article with the same words (a search "
+        "followed by a helpful vote, a request ended by “This solved my problem”) before "
+        "search learns the phrase.",
+        int,
+    ),
+    Setting(
+        "PORTAL_LEARN_MAX_PER_ARTICLE",
+        20,
+        "Most learned phrases active for one article; the best supported win.",
+        int,
+    ),
+    Setting(
         "PORTAL_BASE_URL",
         "http://127.0.0.1:5000",
         "Public address of the portal, for links in e-mails sent outside a web request. With "
@@ -223,6 +237,9 @@ def load_settings(overrides: dict | None = None) -> dict:
         raise ConfigError("PORTAL_DEFAULT_LOCALE must be ru or en")
     if values["PORTAL_MAIL_TRANSPORT"] not in ("file", "smtp"):
         raise ConfigError("PORTAL_MAIL_TRANSPORT must be file or smtp")
+    for name in ("PORTAL_LEARN_MIN_SESSIONS", "PORTAL_LEARN_MAX_PER_ARTICLE"):
+        if values[name] < 1:
+            raise ConfigError(f"{name} must be at least 1")
     return values
 
 

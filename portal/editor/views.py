@@ -27,6 +27,7 @@ from portal.editor.charts import bar_chart
 from portal.editor.forms import ArticleForm, PeriodForm, question_lines
 from portal.editor.from_ticket import draft_from_ticket
 from portal.forms import ActionForm
+from portal.kb import evidence
 from portal.kb.articles import load_categories
 from portal.tickets.access import ticket_for_viewer
 from portal.tickets.categories import configured_categories
@@ -149,7 +150,24 @@ def edit(slug):
                 "base_hash": article.content_hash,
             }
         )
-    return render_template("editor/edit.html", form=form, slug=slug, article=article)
+    return render_template(
+        "editor/edit.html",
+        form=form,
+        slug=slug,
+        article=article,
+        learned=evidence.phrases_for_review(slug),
+        learned_form=ActionForm(),
+    )
+
+
+@bp.post("/articles/<slug>/learned/<int:phrase_id>/remove")
+def remove_learned(slug, phrase_id):
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if not evidence.remove_learned(slug, phrase_id):
+        abort(404)
+    flash(_("The phrase is removed; readers will not bring it back."), "success")
+    return redirect(url_for("editor.edit", slug=slug) + "#learned")
 
 
 @bp.post("/articles/<slug>/delete")

@@ -16,9 +16,11 @@ from flask import (
 )
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from portal.analytics.services import record_search, record_view
-from portal.kb import services
+from portal.extensions import limiter
+from portal.kb import evidence, services
 from portal.kb.forms import SearchForm, VoteForm
 
 bp = Blueprint("kb", __name__)
@@ -29,6 +31,14 @@ def visitor_id(create: bool = False) -> str | None:
     if "visitor" not in session and create:
         session["visitor"] = secrets.token_hex(16)
     return session.get("visitor")
+
+
+@bp.after_app_request
+def remember_throttling(response):
+    """A client that was rate-limited anywhere on the site teaches search nothing for a while."""
+    if response.status_code == 429 and not request.path.startswith("/api/v1/"):
+        evidence.mark_throttled()
+    return response
 
 
 @bp.get("/")
@@ -99,7 +109,10 @@ def article(slug):
     found = index.article(slug)
     if found is None:
         abort(404)
-    record_view(found.slug, found.lang, request.args.get("from_search", "")[:200] or None)
+    from_search = request.args.get("from_search", "")[:200]
+    record_view(found.slug, found.lang, from_search or None)
+    if from_search:
+        evidence.remember_search(found.slug, from_search)
     vote = services.visitor_vote(found.slug, visitor_id())
     form = VoteForm(formdata=None, comment=vote.comment if vote else None)
     return render_template(
@@ -117,6 +130,7 @@ def article(slug):
 
 
 @bp.post("/kb/<slug>/vote")
+@limiter.limit("20 per minute;200 per hour")
 def vote(slug):
     if services.search_index().article(slug) is None:
         abort(404)
@@ -127,6 +141,7 @@ def vote(slug):
     helpful = form.helpful.data == "yes"
     services.cast_vote(slug, visitor_id(create=True), helpful, form.comment.data)
     if helpful:
+        evidence.learn_from_vote(slug, current_user)
         flash(_("Thank you! Glad the article helped."), "success")
         return redirect(url_for("kb.article", slug=slug) + "#vote")
     if form.comment.data:

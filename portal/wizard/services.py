@@ -13,6 +13,8 @@ from portal.calendar.services import sla_policy
 from portal.clock import utcnow
 from portal.coupons.services import CouponError, check
 from portal.extensions import db
+from portal.kb.evidence import learn
+from portal.kb.learning import deflection_phrases
 from portal.scope import ScopeResult, classify, load_rules
 from portal.sla import response_due
 from portal.tickets.attachments import StoredUpload, UploadError, store
@@ -220,11 +222,12 @@ def submit(draft: Draft, insist: bool = False, insist_note: str = "") -> Ticket:
 
 
 def deflect(draft: Draft, slug: str) -> None:
-    """An article answered the question: the draft ends here."""
+    """An article answered the question: the draft ends here, and its words lead there."""
     if draft.state == ACTIVE:
         draft.state, draft.deflected_by, draft.updated_at = DEFLECTED, slug, utcnow()
         record_funnel("deflected", draft.id, slug=slug)
         db.session.commit()
+        learn(slug, deflection_phrases(draft.title, draft.description), draft.user)
 
 
 def deflect_before_draft(user: User, title: str, slug: str, lang: str) -> Draft:
