@@ -148,8 +148,8 @@ def _record_failure(key: str, now: dt.datetime) -> None:
     if row is None:
         row = SignInFailures(address_hash=key, failures=0)
         db.session.add(row)
-    elif row.locked_until is not None:
-        row.locked_until = None  # an earlier lock ran out: count afresh
+    elif row.locked_until is not None or aware(row.updated_at) < now - LOCKOUT:
+        row.failures, row.locked_until = 0, None  # a lock ran out or the failures are old
     row.failures += 1
     row.updated_at = now
     if row.failures >= MAX_FAILED_LOGINS:

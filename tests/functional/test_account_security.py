@@ -1,6 +1,7 @@
 """Accounts under attack: redirects off the site, telling which addresses have accounts,
 look-alike addresses, and filing before the address is confirmed."""
 
+import datetime as dt
 import re
 import statistics
 import time
@@ -13,6 +14,7 @@ from portal.accounts import services
 from portal.accounts.addresses import mixes_scripts, normalise_email, skeleton
 from portal.accounts.models import User
 from portal.api_v1.services import issue_token
+from portal.clock import utcnow
 from portal.extensions import db, limiter
 from portal.mail.models import OutboxMessage
 from portal.tickets.models import Ticket
@@ -136,6 +138,26 @@ def test_lock_out_lifts_with_a_password_reset(app, client):
         token = services.reset_token(user)
         services.reset_password(token, "another long one")
         assert services.authenticate("LOCKED@example.com", "another long one").id == user.id
+
+
+def test_old_failures_are_forgotten_and_a_lock_runs_out(app):
+    with app.app_context():
+        user = make_user(email="slow@example.com")
+        start = utcnow()
+        for minute in range(4):
+            with pytest.raises(services.AccountError):
+                services.authenticate(user.email, "wrong", now=start + dt.timedelta(minutes=minute))
+        later = start + dt.timedelta(minutes=40)
+        with pytest.raises(services.AccountError):
+            services.authenticate(user.email, "wrong", now=later)  # counts as the first again
+        assert services.authenticate(user.email, PASSWORD, now=later).id == user.id
+        for _ in range(5):
+            with pytest.raises(services.AccountError):
+                services.authenticate(user.email, "wrong", now=later)
+        with pytest.raises(services.AccountError):
+            services.authenticate(user.email, PASSWORD, now=later + dt.timedelta(minutes=14))
+        after = later + dt.timedelta(minutes=16)
+        assert services.authenticate(user.email, PASSWORD, now=after).id == user.id
 
 
 def _sign_up(client, email, name="Someone", password="long enough pw"):
