@@ -56,8 +56,8 @@ def _source(user) -> str | None:
 def learn(slug: str, texts: list[str], user) -> list[str]:
     """Count `texts` as leading to the article; returns the phrases that were counted."""
     source = _source(user)
-    article = search_index().article(slug)
-    if source is None or article is None:
+    article = search_index().article(slug) if source else None
+    if article is None:
         return []
     counted = learning.record_evidence(
         db.session, current_app.secret_key, slug, article.lang, texts, source, rules()

@@ -83,8 +83,7 @@ def has_personal_data(text: str) -> bool:
 
 
 def normalise_phrase(text: str | None) -> str | None:
-    """The stored form of a phrase (lower-case, single spaces, at most 200 characters), or
-    None when it is empty, carries personal data or has no letters."""
+    """The stored form of a phrase, or None if it is empty, has no letters or personal data."""
     text = clean(text or "")
     if not text or has_personal_data(text):
         return None
@@ -117,8 +116,7 @@ def first_sentence(description: str) -> str | None:
 
 
 def deflection_phrases(title: str, description: str) -> list[str]:
-    """What a draft ended by "This solved my problem" teaches: its title and, if short,
-    the first sentence of its description."""
+    """What a draft ended by "This solved my problem" teaches: title, first short sentence."""
     return [text for text in (title, first_sentence(description)) if text]
 
 
@@ -161,8 +159,7 @@ def record_evidence(
     rules: Rules,
     now: dt.datetime | None = None,
 ) -> list[str]:
-    """Count `texts` as leading to the article `slug`, once per `source` (a session or an
-    account); returns the phrases that were counted. The caller commits."""
+    """Count `texts` as leading to article `slug` once per `source`; the caller commits."""
     now = now or utcnow()
     purge_sightings(session, now)
     counted = []
@@ -252,11 +249,13 @@ def learned_phrases(session: Session) -> list[tuple[str, str, str]]:
 
 
 def learned_version(session: Session) -> str:
-    """A stamp that changes whenever the set of active phrases does; one indexed query."""
+    """A stamp that changes whenever the set of active phrases does; one small query."""
+    # A phrase leaves the active set only by removal or by a demotion that comes with another
+    # phrase's promotion, so the latest change among non-candidates sees every change.
     count, changed = session.execute(
         select(
             func.count().filter(LearnedPhrase.status == ACTIVE),
-            func.max(LearnedPhrase.changed_at),
+            func.max(LearnedPhrase.changed_at).filter(LearnedPhrase.status != CANDIDATE),
         )
     ).one()
     return f"{count}:{changed.isoformat() if changed else '-'}"
