@@ -92,5 +92,7 @@ def create_app(config: dict | None = None) -> Flask:
         api_v1_views,
     ):
         app.register_blueprint(module.bp)
-    limiter.limit(SEARCH_PAGE_RATE_LIMIT)(app.view_functions["kb.search"])
+    # The limiter checks inside the wrapper it returns: the wrapper becomes the view.
+    search_page = app.view_functions["kb.search"]
+    app.view_functions["kb.search"] = limiter.limit(SEARCH_PAGE_RATE_LIMIT)(search_page)
     return app

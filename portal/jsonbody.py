@@ -9,6 +9,7 @@ import re
 
 from flask import Request
 from flask.json.provider import DefaultJSONProvider
+from werkzeug.exceptions import RequestEntityTooLarge
 
 MAX_JSON_DEPTH = 32
 MAX_JSON_BYTES = 1024 * 1024
@@ -58,7 +59,7 @@ class PortalRequest(Request):
     upload limit of forms with files is."""
 
     def get_json(self, force: bool = False, silent: bool = False, cache: bool = True):
-        if self._max_content_length is None:
-            limit = super().max_content_length
-            self.max_content_length = min(limit or MAX_JSON_BYTES, MAX_JSON_BYTES)
+        # The stream may already be open (the CSRF check reads the form): check the length.
+        if self.content_length is not None and self.content_length > MAX_JSON_BYTES:
+            raise RequestEntityTooLarge()
         return super().get_json(force=force, silent=silent, cache=cache)
