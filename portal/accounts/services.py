@@ -91,7 +91,12 @@ def register(
     existing = find_user(address)
     if existing is not None:
         generate_password_hash(password, method="scrypt")  # the work a new account costs
-        _mail(existing, "signup_attempt", {"signin_url": links.signin, "reset_url": links.reset})
+        if existing.email_confirmed:
+            _mail(
+                existing, "signup_attempt", {"signin_url": links.signin, "reset_url": links.reset}
+            )
+        else:  # probably its owner again, who lost the first letter
+            send_confirmation(existing, links.confirm)
         db.session.commit()
         return None
     if mixes_scripts(address) or _skeleton_taken(address):

@@ -103,8 +103,9 @@ def user_for_session(identity: str, now: dt.datetime | None = None) -> User | No
     if row is None or row.user_id != int(user_id) or not _live(row, now or utcnow()):
         return None
     user = db.session.get(User, row.user_id)
-    if user is not None:
-        _attach(user, key, row)
+    if user is None or not user.active:  # a disabled account is signed out at once
+        return None
+    _attach(user, key, row)
     return user
 
 

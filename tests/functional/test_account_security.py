@@ -185,6 +185,16 @@ def test_sign_up_answers_the_same_for_a_known_address_and_warns_its_owner(app, c
         assert db.session.scalar(select(func.count()).select_from(User)) == 2
 
 
+def test_signing_up_again_before_confirming_sends_the_link_again(app, client):
+    _sign_up(client, "twice@example.com")
+    again = _sign_up(client, "Twice@Example.com")
+    assert again.headers["Location"] == "/signup/sent"
+    with app.app_context():
+        kinds = db.session.scalars(select(OutboxMessage.kind).order_by(OutboxMessage.id)).all()
+        assert kinds == ["confirm_email", "confirm_email"]
+        assert db.session.scalar(select(func.count()).select_from(User)) == 1
+
+
 def test_full_width_and_case_variants_are_the_same_account(app, client):
     with app.app_context():
         make_user(email="demo@demo.example.com")

@@ -213,3 +213,15 @@ def test_device_and_network_are_summarised():
     assert sessions.ip_prefix("203.0.113.77") == "203.0.113.0/24"
     assert sessions.ip_prefix("2001:db8:1234:5678::1") == "2001:db8:1234::/48"
     assert sessions.ip_prefix("not an address") == ""
+
+
+def test_disabling_an_account_signs_it_out_everywhere(app, client):
+    with app.app_context():
+        user = make_user()
+    sign_in(client, user, remember=True)
+    remember = cookie(client, "remember_token")
+    with app.app_context():
+        db.session.get(User, user.id).active = False
+        db.session.commit()
+    assert is_signed_out(client.get(PRIVATE))
+    assert is_signed_out(replay(app, remember_token=remember).get(PRIVATE))
