@@ -37,7 +37,7 @@ class User(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
-    # The address with look-alike letters folded to Latin: no two accounts may share one.
+    # The address with look-alike letters folded to Latin; sign-up refuses one already here.
     email_skeleton: Mapped[str | None] = mapped_column(String(254), index=True)
     email_confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     name: Mapped[str] = mapped_column(String(200))
