@@ -1,5 +1,6 @@
 """The `portal` command: a Flask CLI group carrying every maintenance command."""
 
+import csv
 import json
 import secrets
 import sys
@@ -20,10 +21,11 @@ from portal.api_v1.webhooks import EVENTS, deliver_webhooks
 from portal.config import PROJECT_ROOT, ConfigError
 from portal.editor.services import sync_history
 from portal.extensions import db as database
-from portal.kb import bench
+from portal.kb import bench, evaluation
 from portal.kb.api import results_json
 from portal.kb.indexing import build_index, update_changed
 from portal.kb.services import search_index
+from portal.kb.vectors import word_vectors
 from portal.mail import sources as intake_sources
 from portal.mail.intake import receive
 from portal.mail.services import deliver_pending, transport_from_config
@@ -68,10 +70,12 @@ def index_command(changed, procs, strict):
     index_dir = current_app.config["PORTAL_INDEX_DIR"]
     if not articles.is_dir():
         raise click.ClickException(f"articles folder {articles} does not exist")
+    vectors = word_vectors(current_app.config["PORTAL_SEARCH_VECTORS"])
     if changed:
-        report = update_changed(articles, index_dir)
+        report = update_changed(articles, index_dir, vectors)
     else:
-        report = build_index(articles, index_dir, procs or current_app.config["PORTAL_INDEX_PROCS"])
+        procs = procs or current_app.config["PORTAL_INDEX_PROCS"]
+        report = build_index(articles, index_dir, procs, vectors)
     for problem in report.problems:
         click.echo(f"{problem}", err=True)
     try:
@@ -266,6 +270,35 @@ def bench_command(sizes, queries, procs):
         raise click.BadParameter("give at least one positive size")
     rows = bench.run(counts, queries, procs, echo=click.echo)
     click.echo(bench.table(rows))
+
+
+@main.command("eval")
+@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--train",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Build the articles from this file and ask every question of FILES.",
+)
+@click.option(
+    "--sample",
+    type=click.IntRange(0, 1_000_000),
+    default=0,
+    help="Ask at most this many questions per file (a fixed random sample).",
+)
+@click.option("--no-vectors", is_flag=True, help="Rank without the word vectors.")
+def eval_command(files, train, sample, no_vectors):
+    """Hit@1, hit@5 and MRR of the suggestions on labelled question sets (CSV text,intent)."""
+    outcomes = []
+    for name in files:
+        try:
+            outcomes.append(
+                evaluation.run(Path(name), Path(train) if train else None, sample, not no_vectors)
+            )
+        except (ValueError, UnicodeDecodeError, csv.Error) as exc:
+            raise click.ClickException(str(exc)) from None
+        click.echo(f"{name}: {outcomes[-1].asked} questions asked", err=True)
+    click.echo(evaluation.table(outcomes))
 
 
 if __name__ == "__main__":

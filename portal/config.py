@@ -69,6 +69,13 @@ SETTINGS = [
         int,
     ),
     Setting(
+        "PORTAL_SEARCH_VECTORS",
+        True,
+        "Rank by meaning too, with the word vectors shipped in the natasha and wordllama "
+        "packages (about 150 MB per process); false keeps the lexical signals alone.",
+        bool,
+    ),
+    Setting(
         "PORTAL_BASE_URL",
         "http://127.0.0.1:5000",
         "Public address of the portal, for links in e-mails sent outside a web request. With "

@@ -64,3 +64,13 @@ def record_funnel(kind: str, draft_id: int | None, slug: str | None = None, data
     if kind not in FUNNEL:
         raise ValueError(f"unknown funnel event {kind!r}")
     db.session.add(Event(kind=kind, draft_id=draft_id, article_slug=slug, data=data))
+
+
+def rejected_articles(draft_id: int) -> frozenset[str]:
+    """Articles the author of a draft marked "Not it"."""
+    rows = db.session.scalars(
+        select(Event.article_slug).where(
+            Event.kind == "not_it", Event.draft_id == draft_id, Event.article_slug.is_not(None)
+        )
+    )
+    return frozenset(rows)

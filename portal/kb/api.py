@@ -1,10 +1,11 @@
 """JSON search API: `/api/search` and `/api/suggest`."""
 
 from flask import Blueprint, jsonify, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from portal.extensions import limiter
-from portal.kb.forms import ApiSearchForm, ApiSuggestForm
+from portal.kb.forms import MAX_EXCLUDED, ApiSearchForm, ApiSuggestForm
 from portal.kb.index import SearchResults
 from portal.kb.services import rendered, search_index
 
@@ -34,6 +35,14 @@ def results_json(results: SearchResults) -> dict:
 
 def invalid(form) -> tuple:
     fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
+    return _invalid(fields)
+
+
+def invalid_field(name: str, message: str) -> tuple:
+    return _invalid({name: [message]})
+
+
+def _invalid(fields: dict) -> tuple:
     message = _("Invalid parameters: %(names)s", names=", ".join(sorted(fields)))
     return jsonify(error={"code": "invalid_parameter", "message": message, "fields": fields}), 400
 
@@ -60,8 +69,17 @@ def suggest():
     form = ApiSuggestForm(request.args)
     if not form.validate():
         return invalid(form)
+    excluded = form.excluded
+    if len(excluded) > MAX_EXCLUDED:
+        return invalid_field(
+            "exclude", _("At most %(n)d articles can be left out.", n=MAX_EXCLUDED)
+        )
     results = search_index().suggest(
-        form.q.data, lang=form.lang.data or None, limit=form.limit.data or 5
+        form.q.data,
+        lang=form.lang.data or None,
+        limit=form.limit.data or 5,
+        prefer_lang=str(get_locale()),
+        exclude=excluded,
     )
     return jsonify(results_json(results))
 

@@ -47,12 +47,21 @@ class ApiSearchForm(SearchForm):
     )
 
 
+MAX_EXCLUDED = 50
+
+
 class ApiSuggestForm(_QueryForm):
-    """`/api/suggest` parameters."""
+    """`/api/suggest` parameters; `exclude` lists the slugs a reader said were "Not it"."""
 
     limit = StrictIntegerField(
         _l("Limit"), default=5, validators=[Optional(), NumberRange(min=1, max=20)]
     )
+    exclude = StringField(_l("Exclude"), default="", validators=[LengthValidator(max=5000)])
+
+    @property
+    def excluded(self) -> frozenset[str]:
+        slugs = (s.strip() for s in (self.exclude.data or "").split(","))
+        return frozenset(s for s in slugs if s)
 
 
 class VoteForm(FlaskForm):

@@ -2,6 +2,7 @@
 index `portal.kb.indexing` builds and picks up a new generation by itself."""
 
 import datetime as dt
+import os
 import threading
 import time
 from collections import OrderedDict
@@ -10,6 +11,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Protocol
 
+import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.query import And, Every, Or, Query, Term
 from whoosh.reading import TermNotFound
@@ -26,23 +28,24 @@ from portal.kb.analysis import (
 )
 from portal.kb.indexing import current_generation
 from portal.kb.markup import plain_text
+from portal.kb.ranking import META_FILE, Ranker, Scores
 from portal.kb.snippets import Snippet, make_snippet
 from portal.kb.synonyms import SynonymTable
+from portal.kb.vectors import WordVectors, word_vectors
 
 MAX_QUERY_CHARS = 500
 MAX_QUERY_TERMS = 32
-# Search scores the whole article; suggestions the compact head (title, tags, summary).
+# Which articles share words with a question is found on the whole article; how they rank
+# is `portal.kb.ranking`'s fused score. "Related articles" compare compact heads.
 SEARCH_FIELDS = {"content": 1.0, "content_roots": 0.3}
 SUGGEST_FIELDS = {"head": 1.0, "head_roots": 0.3}
 ROOT_FIELDS = {"content_roots", "head_roots"}
 PREFIX_FIELD = "head"
 MIN_PREFIX = 3
-LONG_QUERY_WORDS = 8
 MAX_PREFIX_TERMS = 20
 PREFIX_WEIGHT = 0.6
 # Results in the reader's own language get this factor when no language is chosen.
 PREFERENCE = 1.15
-PREFERENCE_WINDOW = 20
 
 
 @dataclass
@@ -123,7 +126,15 @@ class SearchIndex(Protocol):
         prefer_lang: str | None = None,
     ) -> SearchResults: ...
 
-    def suggest(self, query: str, *, lang: str | None = None, limit: int = 5) -> SearchResults: ...
+    def suggest(
+        self,
+        query: str,
+        *,
+        lang: str | None = None,
+        limit: int = 5,
+        prefer_lang: str | None = None,
+        exclude: frozenset[str] = frozenset(),
+    ) -> SearchResults: ...
 
     def article(self, slug: str) -> StoredArticle | None: ...
 
@@ -163,12 +174,20 @@ class WhooshSearchIndex:
     REFRESH_SECONDS = 1.0
     CACHE_SIZE = 2048
 
-    def __init__(self, index_dir: Path, synonyms: SynonymTable):
+    def __init__(self, index_dir: Path, synonyms: SynonymTable, vectors: bool = True):
         self.index_dir = Path(index_dir)
         self.synonyms = synonyms
+        self.use_vectors = vectors
         self._local = threading.local()
         self._cache: OrderedDict = OrderedDict()
         self._cache_lock = threading.Lock()
+        self._rankers: dict[tuple, Ranker] = {}
+        self._ranker_lock = threading.Lock()
+
+    @property
+    def vectors(self) -> WordVectors:
+        """The word vectors, loaded on the first question rather than at start-up."""
+        return word_vectors(self.use_vectors)
 
     # -- opening and refreshing -------------------------------------------------
 
@@ -189,14 +208,33 @@ class WhooshSearchIndex:
             state.searcher = whoosh_index.open_dir(str(generation)).searcher()
             state.generation = generation
             state.filters = {}
+            state.ranker = None
         elif not state.searcher.up_to_date():
             # A fresh reader, not Searcher.refresh(): refresh reuses the readers of segments
             # it already had and so keeps showing documents deleted from them since.
             state.searcher.close()
             state.searcher = whoosh_index.open_dir(str(generation)).searcher()
             state.filters = {}
+        state.ranker = self._ranker_for(generation) or state.ranker or Ranker.empty()
         state.checked = now
         return state.searcher
+
+    def _ranker_for(self, generation: Path) -> Ranker | None:
+        """The generation's ranking data, shared by the threads; None if it has just gone
+        (a newer generation replaced it, and the next refresh moves there)."""
+        try:
+            stamp = (str(generation), os.stat(generation / META_FILE).st_mtime_ns)
+        except OSError:
+            return None
+        with self._ranker_lock:
+            if stamp not in self._rankers:
+                try:
+                    self._rankers[stamp] = Ranker.load(generation)
+                except OSError:
+                    return None
+                while len(self._rankers) > 2:
+                    self._rankers.pop(next(iter(self._rankers)))
+            return self._rankers[stamp]
 
     def invalidate(self) -> None:
         """Look for a newer index on the next query (after this process changed it)."""
@@ -206,6 +244,11 @@ class WhooshSearchIndex:
         """Identifies the index contents, for caches."""
         searcher = self._searcher()
         return (str(self._local.generation), searcher.reader().generation())
+
+    def ranker(self) -> Ranker:
+        """The ranking data of the served generation, reloaded when it is rewritten."""
+        self._searcher()
+        return self._local.ranker
 
     def _filter(self, lang: str | None, category: str | None):
         if not lang and not category:
@@ -342,27 +385,36 @@ class WhooshSearchIndex:
         per_page: int = 10,
         prefer_lang: str | None = None,
     ) -> SearchResults:
-        """Full-text search with spelling correction, filters and pages."""
-        return self._run(query, SEARCH_FIELDS, lang, category, page, per_page, prefer_lang, False)
+        """Whole-article search with spelling correction, filters and pages."""
+        return self._run(query, lang, category, page, per_page, prefer_lang, typing=False)
 
-    def suggest(self, query: str, *, lang: str | None = None, limit: int = 5) -> SearchResults:
-        """Articles for a query being typed: the last word counts as a prefix."""
-        key = ("suggest", self.version(), query, lang, limit)
+    def suggest(
+        self,
+        query: str,
+        *,
+        lang: str | None = None,
+        limit: int = 5,
+        prefer_lang: str | None = None,
+        exclude: frozenset[str] = frozenset(),
+    ) -> SearchResults:
+        """Articles for a question being typed, ranked as search ranks them.
+
+        The last word counts as a prefix; each article appears in one language only (the
+        reader's, when both answer); articles in `exclude` ("Not it") are left out.
+        """
+        key = ("suggest", self.version(), query, lang, limit, prefer_lang, exclude)
         with self._cache_lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        # A short query is a title being typed: the compact fields answer it. A long one is a
-        # request's description, and only the whole articles can match it well.
-        fields = SEARCH_FIELDS if len(words(query)) > LONG_QUERY_WORDS else SUGGEST_FIELDS
-        results = self._run(query, fields, lang, None, 1, limit, None, True)
+        results = self._run(query, lang, None, 1, limit, prefer_lang, typing=True, exclude=exclude)
         with self._cache_lock:
             self._cache[key] = results
             while len(self._cache) > self.CACHE_SIZE:
                 self._cache.popitem(last=False)
         return results
 
-    def _run(self, text, fields, lang, category, page, per_page, prefer_lang, typing):
+    def _run(self, text, lang, category, page, per_page, prefer_lang, typing, exclude=()):
         searcher = self._searcher()
         text = clean(text)
         units = self._units(text, lang, prefix_last=typing)
@@ -373,30 +425,67 @@ class WhooshSearchIndex:
             for wrong, right in fixes.items():
                 if (stem(wrong),) in unit.alternatives:
                     unit.alternatives += ((stem(right),),)
-        leaves = self._leaves(searcher.reader(), units, fields)
+        reader = searcher.reader()
+        weights = {s: 1.0 for u in units for alt in u.alternatives for s in alt}
+        for unit in units:
+            if unit.prefix:
+                for term in self._expand_prefix(reader, stem(unit.prefix)):
+                    word = term.decode() if isinstance(term, bytes) else term
+                    weights.setdefault(word, PREFIX_WEIGHT)
         stems = frozenset(s for u in units for alt in u.alternatives for s in alt)
         suggestion = None
         if fixes:
             suggestion = WORD.sub(lambda m: fixes.get(fold(m.group()), m.group()), text)
-        if not leaves:
-            return SearchResults(text, [], 0, page, per_page, suggestion, False, stems)
-        allowed = self._filter(lang, category)
+        ranker = self.ranker()
+        # Corrections are added, not substituted: a word the articles lack may still carry
+        # meaning the vectors know.
+        asked = " ".join([text, *fixes.values()])
+        allowed = self._allowed(ranker, lang, category)
+        # Suggestions for a question (not a word being typed) may offer articles that only
+        # mean the same; search results share a word with the question.
+        meaning = per_page if typing and len(units) > 1 else 0
+        scores = ranker.score(asked, weights, self.vectors, lang, allowed, meaning)
+        order = self._order(ranker, scores, prefer_lang if not lang else None, typing, exclude)
         start = (page - 1) * per_page
-        # Fetch a little more than the page so the reader's language can lead among equals.
-        window = start + per_page + (PREFERENCE_WINDOW if prefer_lang and not lang else 0)
-        found = searcher.search(self._query(leaves), limit=window, filter=allowed, terms=False)
-        ranked = [(h.score * (PREFERENCE if h["lang"] == prefer_lang else 1.0), h) for h in found]
-        if prefer_lang and not lang:
-            ranked.sort(key=lambda pair: -pair[0])
-        hits = [
-            self._hit(h, score, stems, units, typing)
-            for score, h in ranked[start : start + per_page]
-        ]
-        total = len(found) if found.has_exact_length() else self._count(searcher, leaves, allowed)
-        return SearchResults(text, hits, total, page, per_page, suggestion, bool(fixes), stems)
+        hits = []
+        for position in order[start : start + per_page]:
+            fields = searcher.document(slug=ranker.slugs[position])
+            if fields:
+                hits.append(self._hit(fields, scores.fused[position], stems, units, typing))
+        return SearchResults(text, hits, len(order), page, per_page, suggestion, bool(fixes), stems)
 
-    def _hit(self, hit, score, stems, units, typing) -> Hit:
-        f = hit.fields()
+    @staticmethod
+    def _allowed(ranker: Ranker, lang: str | None, category: str | None) -> np.ndarray | None:
+        if not lang and not category:
+            return None
+        mask = np.ones(len(ranker), bool)
+        if lang:
+            mask &= ranker.langs == lang
+        if category:
+            mask &= ranker.categories == category
+        return mask
+
+    @staticmethod
+    def _order(ranker: Ranker, scores: Scores, prefer_lang, one_language, exclude) -> list[int]:
+        """Found articles best first: the reader's language leads among near-equals, and
+        for typing each article shows in one language only."""
+        order = scores.ranked()
+        if prefer_lang:
+            boost = {p: PREFERENCE if ranker.langs[p] == prefer_lang else 1.0 for p in order}
+            order.sort(key=lambda p: -scores.fused[p] * boost[p])
+        if exclude:
+            order = [p for p in order if ranker.slugs[p] not in exclude]
+        if one_language:
+            seen, kept = set(), []
+            for p in order:
+                key = ranker.meta[p].get("translation_of") or ranker.slugs[p]
+                if key not in seen:
+                    seen.add(key)
+                    kept.append(p)
+            order = kept
+        return order
+
+    def _hit(self, f: dict, score, stems, units, typing) -> Hit:
         prefix = next((u.prefix for u in units if u.prefix), None) if typing else None
         body = f"{f.get('summary', '')}" if typing else plain_text(f.get("source", ""))
         return Hit(

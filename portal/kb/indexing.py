@@ -22,9 +22,12 @@ from whoosh.fields import ID, STORED, TEXT, Schema
 from portal.kb.analysis import root_analyzer, spelling_analyzer, text_analyzer
 from portal.kb.articles import Article, load_articles
 from portal.kb.markup import plain_text
+from portal.kb.ranking import RankDoc, Ranker, ranking_exists
+from portal.kb.vectors import WordVectors, word_vectors
 
-# Bump when the schema or the analysis changes: older indexes are then rebuilt, not reused.
-SCHEMA_VERSION = "3"
+# Bump when the schema, the analysis or the ranking data change: older indexes are then
+# rebuilt, not reused.
+SCHEMA_VERSION = "4"
 SCHEMA_FILE = "portal-schema-version"
 # Field weights are applied BM25F-style, as repetitions in one scoring field:
 # a title word counts four times, a tag three, a summary word twice, a body word once.
@@ -60,10 +63,29 @@ def _weighted(parts: dict[str, str], repeats: dict[str, int], rest: str = "") ->
     return " ".join([" ".join([parts[k]] * n) for k, n in repeats.items()] + [rest])
 
 
+def _questions(article: Article) -> list[str]:
+    return list(getattr(article, "questions", None) or [])
+
+
+def rank_doc(article: Article) -> RankDoc:
+    """What ranking reads of an article."""
+    return RankDoc(
+        slug=article.slug,
+        lang=article.lang,
+        category=article.category,
+        title=article.title,
+        summary=article.summary,
+        tags=list(article.tags),
+        questions=_questions(article),
+        body=plain_text(article.body),
+        translation_of=article.translation_of or "",
+    )
+
+
 def _document(article: Article) -> dict:
     text = plain_text(article.body)
     parts = {"title": article.title, "tags": " ".join(article.tags), "summary": article.summary}
-    content = _weighted(parts, CONTENT_REPEATS, text)
+    content = _weighted(parts, CONTENT_REPEATS, " ".join([*_questions(article), text]))
     head = _weighted(parts, HEAD_REPEATS)
     return {
         "slug": article.slug,
@@ -122,11 +144,16 @@ def current_generation(index_dir: Path) -> Path | None:
         version = (path / SCHEMA_FILE).read_text().strip()
     except OSError:
         return None
-    return path if version == SCHEMA_VERSION and whoosh_index.exists_in(str(path)) else None
+    if version != SCHEMA_VERSION or not ranking_exists(path):
+        return None
+    return path if whoosh_index.exists_in(str(path)) else None
 
 
-def build_index(articles_dir: Path, index_dir: Path, procs: int = 1) -> BuildReport:
+def build_index(
+    articles_dir: Path, index_dir: Path, procs: int = 1, vectors: WordVectors | None = None
+) -> BuildReport:
     """Index every article into a new generation and swap it in atomically."""
+    vectors = vectors or word_vectors()
     started = time.perf_counter()
     loaded = load_articles(articles_dir)
     report = BuildReport(problems=loaded.problems)
@@ -139,14 +166,14 @@ def build_index(articles_dir: Path, index_dir: Path, procs: int = 1) -> BuildRep
             options = {"limitmb": 256}
             if procs > 1:
                 options.update(procs=procs, multisegment=True)
+            published = [a for a in loaded.articles if not a.draft]
+            report.skipped_drafts = len(loaded.articles) - len(published)
             with ix.writer(**options) as writer:
-                for article in loaded.articles:
-                    if article.draft:
-                        report.skipped_drafts += 1
-                        continue
+                for article in published:
                     writer.add_document(**_document(article))
-                    report.indexed += 1
+            report.indexed = len(published)
             ix.close()
+            Ranker.build([rank_doc(a) for a in published], vectors).save(building)
             (building / SCHEMA_FILE).write_text(SCHEMA_VERSION)
             os.rename(building, index_dir / name)
         except BaseException:
@@ -171,11 +198,13 @@ def _swap(index_dir: Path, name: str) -> None:
             shutil.rmtree(old, ignore_errors=True)
 
 
-def update_changed(articles_dir: Path, index_dir: Path) -> BuildReport:
+def update_changed(
+    articles_dir: Path, index_dir: Path, vectors: WordVectors | None = None
+) -> BuildReport:
     """Re-index only the articles whose content changed; build everything if no index exists."""
     generation = current_generation(index_dir)
     if generation is None:
-        return build_index(articles_dir, index_dir)
+        return build_index(articles_dir, index_dir, vectors=vectors)
     started = time.perf_counter()
     loaded = load_articles(articles_dir)
     report = BuildReport(problems=loaded.problems, full=False)
@@ -194,19 +223,34 @@ def update_changed(articles_dir: Path, index_dir: Path) -> BuildReport:
                     writer.delete_by_term("slug", slug)
                 for article in changed:
                     writer.update_document(**_document(article))
+            _update_ranking(generation, changed, gone, vectors)
         report.indexed, report.removed = len(changed), len(gone)
         ix.close()
     report.seconds = time.perf_counter() - started
     return report
 
 
+def _update_ranking(
+    generation: Path, upsert: list[Article], remove: list[str], vectors: WordVectors | None
+) -> None:
+    """Bring the generation's ranking data in line (the caller holds the write lock)."""
+    ranker = Ranker.load(generation)
+    ranker.remove(remove + [a.slug for a in upsert if a.draft])
+    ranker.upsert([rank_doc(a) for a in upsert if not a.draft], vectors or word_vectors())
+    ranker.save(generation)
+
+
 def update_articles(
-    articles_dir: Path, index_dir: Path, upsert: list[Article], remove: list[str]
+    articles_dir: Path,
+    index_dir: Path,
+    upsert: list[Article],
+    remove: list[str],
+    vectors: WordVectors | None = None,
 ) -> None:
     """Put these articles into the served index and take these slugs out, at once."""
     generation = current_generation(index_dir)
     if generation is None:
-        build_index(articles_dir, index_dir)
+        build_index(articles_dir, index_dir, vectors=vectors)
         return
     with _write_lock(index_dir):
         ix = whoosh_index.open_dir(str(generation))
@@ -218,4 +262,5 @@ def update_articles(
                     writer.delete_by_term("slug", article.slug)
                 else:
                     writer.update_document(**_document(article))
+        _update_ranking(generation, upsert, remove, vectors)
         ix.close()

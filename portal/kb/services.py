@@ -21,9 +21,9 @@ _RENDER_CACHE_SIZE = 512
 OVERVIEW_RECENT = 12
 
 
-def open_index(articles_dir: Path, index_dir: Path) -> WhooshSearchIndex:
+def open_index(articles_dir: Path, index_dir: Path, vectors: bool = True) -> WhooshSearchIndex:
     """The search index a process serves from."""
-    return WhooshSearchIndex(index_dir, load_synonyms(articles_dir / "_synonyms.yml"))
+    return WhooshSearchIndex(index_dir, load_synonyms(articles_dir / "_synonyms.yml"), vectors)
 
 
 def search_index() -> SearchIndex:

@@ -19,7 +19,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
-from portal.analytics.services import record_funnel
+from portal.analytics.services import record_funnel, rejected_articles
 from portal.coupons.services import CouponError
 from portal.extensions import db, limiter
 from portal.forms import ActionForm, choices
@@ -71,7 +71,12 @@ def _suggestions(draft=None, record: bool = True) -> list:
     text = services.request_text(draft) if draft else ""
     if not text.strip():
         return []
-    hits = search_index().suggest(text + " ", limit=SUGGESTIONS).hits
+    hits = search_index().suggest(
+        text + " ",
+        limit=SUGGESTIONS,
+        prefer_lang=str(get_locale()),
+        exclude=rejected_articles(draft.id) if draft else frozenset(),
+    ).hits
     if hits and draft is not None and record:
         record_funnel("suggestions_shown", draft.id, data={"slugs": [h.slug for h in hits]})
         db.session.commit()
@@ -86,6 +91,7 @@ def _render_step(template: str, draft, **context):
         category=category,
         steps=services.steps(draft, category) if draft else services.steps(None, None),
         suggestions=_suggestions(draft),
+        rejected=sorted(rejected_articles(draft.id)) if draft else [],
         deflect_form=DeflectForm(),
         **context,
     )

@@ -14,6 +14,9 @@
   var articleApi = panel.getAttribute("data-article-api");
   var csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
   var timer = null, sequence = 0, lastQuery = null;
+  // "Not it" answers stay out of the panel for the rest of the draft (the server knows
+  // them too, from the draft's events, and leaves them out of the list it renders).
+  var rejected = (panel.getAttribute("data-rejected") || "").split(",").filter(Boolean);
 
   function report(kind, slugs) {
     if (!eventsUrl) { return; }
@@ -67,13 +70,15 @@
     if (results.length) { report("suggestions_shown", results.map(function (r) { return r.slug; })); }
   }
 
-  function refresh() {
+  function refresh(force) {
     var q = text();
-    if (q === lastQuery) { return; }
+    if (q === lastQuery && !force) { return; }
     lastQuery = q;
     if (q.length < 3) { return; }
     var mine = ++sequence;
-    fetch("/api/suggest?limit=5&q=" + encodeURIComponent(q.slice(0, 2000)), { headers: { Accept: "application/json" } })
+    var url = "/api/suggest?limit=5&q=" + encodeURIComponent(q.slice(0, 2000)) +
+      "&exclude=" + encodeURIComponent(rejected.join(","));
+    fetch(url, { headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : null; })
       .then(function (data) { if (data && mine === sequence) { show(data.results || []); } })
       .catch(function () { /* the server-rendered list stays */ });
@@ -103,9 +108,14 @@
     openArticle(link.getAttribute("data-slug"));
   });
   viewer.querySelector("[data-not-it]").addEventListener("click", function () {
-    report("not_it", [viewer.querySelector("[data-deflect-slug]").value]);
+    var slug = viewer.querySelector("[data-deflect-slug]").value;
+    report("not_it", [slug]);
+    if (rejected.indexOf(slug) < 0) { rejected.push(slug); }
+    var shown = list.querySelector('a[data-slug="' + CSS.escape(slug) + '"]');
+    if (shown) { shown.closest("li").remove(); }
     viewer.hidden = true;
     list.hidden = false;
+    refresh(true);
   });
   sources.forEach(function (el) {
     el.addEventListener("input", function () {

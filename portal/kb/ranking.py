@@ -1,0 +1,421 @@
+"""Ranking whole articles by fused evidence: words, letters and meaning.
+
+Every article is scored against a question by four signals, each scaled so that the
+best article of the question scores 1, then added with weights per question language:
+
+- BM25 over stems of the whole article, title > tags and questions > summary > body;
+- cosine of character 1-4-grams inside words (TF-IDF), which survives typos, unknown
+  word forms, transliteration and half-typed words;
+- cosine of Russian word vectors (navec over pymorphy3 lemmas);
+- cosine of WordLlama token embeddings (English, and what Russian it knows).
+
+Weights were chosen on the training parts of public question sets (`portal eval`) and
+hold for the starter knowledge base. The data lives beside each Whoosh generation in two
+files and is rewritten atomically when articles change. Pure: no Flask, no database.
+"""
+
+import json
+import os
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from portal.kb.analysis import fold, root, terms
+from portal.kb.vectors import NAVEC_DIM, WORDLLAMA_DIM, WordVectors
+
+DATA_FILE = "ranking.npz"
+META_FILE = "ranking.json"
+FORMAT = 1
+# How often each part of an article counts for BM25 (BM25F-style repetition).
+REPEATS = {"title": 4, "tags": 3, "questions": 3, "summary": 2, "body": 1}
+LETTERS_BODY_CHARS = 1000
+MEANING_BODY_CHARS = 1500
+K1, B = 1.2, 0.75
+NGRAMS = (1, 4)
+# Signal weights per question language: (bm25, letters, navec, wordllama).
+WEIGHTS = {"ru": (0.0, 0.75, 1.0, 1.5), "en": (0.5, 0.75, 0.5, 1.5)}
+# A suggestion may share no word with the question when it is among the best few by
+# meaning, close to the best, and the question means something to the models.
+MEANING_FLOOR = 0.3
+# Below these similarities a question carries no evidence ("xyzzy", "asdf qwer").
+EVIDENCE = {"letters": 0.2, "navec": 0.35, "wordllama": 0.35}
+_CYRILLIC = re.compile(r"[а-яё]")
+_WORD = re.compile(r"\w+")
+
+
+@dataclass
+class RankDoc:
+    """What ranking needs of one article."""
+
+    slug: str
+    lang: str
+    category: str
+    title: str
+    summary: str = ""
+    tags: list[str] = field(default_factory=list)
+    questions: list[str] = field(default_factory=list)
+    body: str = ""
+    translation_of: str = ""
+
+    def bm25_text(self) -> str:
+        parts = {
+            "title": self.title,
+            "tags": " ".join(self.tags),
+            "questions": " ".join(self.questions),
+            "summary": self.summary,
+            "body": self.body,
+        }
+        return " ".join(" ".join([parts[name]] * n) for name, n in REPEATS.items())
+
+    def letters_text(self) -> str:
+        head = [self.title, " ".join(self.tags), self.summary, *self.questions]
+        return " ".join([*head, self.body[:LETTERS_BODY_CHARS]])
+
+    def meaning_text(self) -> str:
+        head = [self.title, " ".join(self.tags), self.summary, *self.questions]
+        return "\n".join([*head, self.body[:MEANING_BODY_CHARS]])
+
+
+@lru_cache(maxsize=200_000)
+def _word_ngrams(word: str) -> tuple[str, ...]:
+    padded = f" {word} "
+    low, high = NGRAMS
+    return tuple(
+        padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)
+    )
+
+
+def letter_counts(text: str) -> Counter:
+    """Character n-grams inside each word of a text (scikit-learn's "char_wb")."""
+    counts: Counter = Counter()
+    for word in _WORD.findall(fold(text)):
+        counts.update(_word_ngrams(word))
+    return counts
+
+
+ROOT_MARK = "~"
+ROOT_WEIGHT = 0.3
+
+
+def _with_roots(stems: list[str]) -> Counter:
+    """Stems and, marked apart, the coarser roots that join derived words."""
+    counts = Counter(stems)
+    counts.update(ROOT_MARK + r for s in stems if (r := root(s)) != s)
+    return counts
+
+
+def with_roots(stems: dict[str, float]) -> dict[str, float]:
+    """Query stems plus their roots at a lower weight ("отправить" meets "отправка")."""
+    found = dict(stems)
+    for s, weight in stems.items():
+        if (r := root(s)) != s:
+            key = ROOT_MARK + r
+            found[key] = max(found.get(key, 0.0), weight * ROOT_WEIGHT)
+    return found
+
+
+def query_language(text: str, lang: str | None) -> str:
+    """The language whose weights score a question: the one asked for, else by its script."""
+    if lang in WEIGHTS:
+        return lang
+    return "ru" if _CYRILLIC.search(fold(text)) else "en"
+
+
+class _Vocabulary:
+    """Feature name -> column, growing as articles arrive."""
+
+    def __init__(self, names: list[str] | None = None):
+        self.names = list(names or [])
+        self.index = {n: i for i, n in enumerate(self.names)}
+
+    def column(self, name: str) -> int:
+        col = self.index.get(name)
+        if col is None:
+            col = self.index[name] = len(self.names)
+            self.names.append(name)
+        return col
+
+    def row(self, counts: Counter) -> dict[int, float]:
+        return {self.column(n): float(c) for n, c in counts.items()}
+
+
+def _stack(rows: list[dict[int, float]], width: int) -> sp.csr_matrix:
+    indptr, indices, data = [0], [], []
+    for row in rows:
+        indices.extend(row.keys())
+        data.extend(row.values())
+        indptr.append(len(indices))
+    return sp.csr_matrix(
+        (np.asarray(data, np.float32), np.asarray(indices, np.int32), indptr),
+        shape=(len(rows), width),
+    )
+
+
+def _widen(matrix: sp.csr_matrix, width: int) -> sp.csr_matrix:
+    return sp.csr_matrix((matrix.data, matrix.indices, matrix.indptr), (matrix.shape[0], width))
+
+
+class Ranker:
+    """The ranking data of one index generation, and scoring against it."""
+
+    def __init__(
+        self, meta: list[dict], term_vocab, letter_vocab, tf, lengths, letters, navec, llama
+    ):
+        self.meta = meta
+        self.terms = term_vocab
+        self.letters_vocab = letter_vocab
+        self._tf = tf
+        self._lengths = lengths
+        self._letters = letters
+        self.navec = navec
+        self.llama = llama
+        self._prepare()
+
+    # -- building and storing ---------------------------------------------------
+
+    @classmethod
+    def empty(cls) -> "Ranker":
+        return cls(
+            [],
+            _Vocabulary(),
+            _Vocabulary(),
+            sp.csr_matrix((0, 0), dtype=np.float32),
+            np.zeros(0, np.float32),
+            sp.csr_matrix((0, 0), dtype=np.float32),
+            np.zeros((0, NAVEC_DIM), np.float16),
+            np.zeros((0, WORDLLAMA_DIM), np.float16),
+        )
+
+    @classmethod
+    def build(cls, docs: list[RankDoc], vectors: WordVectors) -> "Ranker":
+        """Ranking data for these articles."""
+        ranker = cls.empty()
+        ranker.upsert(docs, vectors)
+        return ranker
+
+    def upsert(self, docs: list[RankDoc], vectors: WordVectors) -> None:
+        """Add these articles, replacing any with the same slug."""
+        if not docs:
+            return
+        self.remove([d.slug for d in docs])
+        term_rows = [self.terms.row(_with_roots(terms(d.bm25_text()))) for d in docs]
+        letter_rows = [self.letters_vocab.row(letter_counts(d.letters_text())) for d in docs]
+        texts = [d.meaning_text() for d in docs]
+        width_t, width_l = len(self.terms.names), len(self.letters_vocab.names)
+        self._tf = sp.vstack([_widen(self._tf, width_t), _stack(term_rows, width_t)]).tocsr()
+        self._letters = sp.vstack(
+            [_widen(self._letters, width_l), _stack(letter_rows, width_l)]
+        ).tocsr()
+        lengths = [sum(r.values()) for r in term_rows]
+        self._lengths = np.concatenate([self._lengths, np.asarray(lengths, np.float32)])
+        self.navec = np.vstack([self.navec, vectors.navec(texts).astype(np.float16)])
+        self.llama = np.vstack([self.llama, vectors.wordllama(texts).astype(np.float16)])
+        self.meta += [
+            {
+                "slug": d.slug,
+                "lang": d.lang,
+                "category": d.category,
+                "translation_of": d.translation_of,
+            }
+            for d in docs
+        ]
+        self._prepare()
+
+    def remove(self, slugs: list[str]) -> None:
+        """Take these articles out."""
+        gone = set(slugs)
+        keep = [i for i, m in enumerate(self.meta) if m["slug"] not in gone]
+        if len(keep) == len(self.meta):
+            return
+        self.meta = [self.meta[i] for i in keep]
+        self._tf = self._tf[keep]
+        self._letters = self._letters[keep]
+        self._lengths = self._lengths[keep]
+        self.navec = self.navec[keep]
+        self.llama = self.llama[keep]
+        self._prepare()
+
+    def save(self, folder: Path) -> None:
+        """Write the data into an index generation, replacing what was there atomically."""
+        folder = Path(folder)
+        data_tmp, meta_tmp = folder / f".{DATA_FILE}.tmp", folder / f".{META_FILE}.tmp"
+        with open(data_tmp, "wb") as f:
+            np.savez(
+                f,
+                tf_data=self._tf.data,
+                tf_indices=self._tf.indices,
+                tf_indptr=self._tf.indptr,
+                letters_data=self._letters.data,
+                letters_indices=self._letters.indices,
+                letters_indptr=self._letters.indptr,
+                lengths=self._lengths,
+                navec=self.navec,
+                llama=self.llama,
+            )
+        meta = {
+            "format": FORMAT,
+            "docs": self.meta,
+            "terms": self.terms.names,
+            "letters": self.letters_vocab.names,
+        }
+        meta_tmp.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        # The data file first: a reader that sees the new metadata finds matching data.
+        os.replace(data_tmp, folder / DATA_FILE)
+        os.replace(meta_tmp, folder / META_FILE)
+
+    @classmethod
+    def load(cls, folder: Path) -> "Ranker":
+        """The data saved in an index generation."""
+        folder = Path(folder)
+        meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT:
+            raise ValueError("ranking data of another format")
+        with np.load(folder / DATA_FILE) as z:
+            n = len(meta["docs"])
+            tf = sp.csr_matrix(
+                (z["tf_data"], z["tf_indices"], z["tf_indptr"]), shape=(n, len(meta["terms"]))
+            )
+            letters = sp.csr_matrix(
+                (z["letters_data"], z["letters_indices"], z["letters_indptr"]),
+                shape=(n, len(meta["letters"])),
+            )
+            return cls(
+                meta["docs"],
+                _Vocabulary(meta["terms"]),
+                _Vocabulary(meta["letters"]),
+                tf,
+                z["lengths"],
+                letters,
+                z["navec"],
+                z["llama"],
+            )
+
+    # -- scoring ----------------------------------------------------------------
+
+    def _prepare(self) -> None:
+        """Turn raw counts into BM25 and TF-IDF weights for the current collection."""
+        n = len(self.meta)
+        self.slugs = [m["slug"] for m in self.meta]
+        self.position = {s: i for i, s in enumerate(self.slugs)}
+        self.langs = np.asarray([m["lang"] for m in self.meta])
+        self.categories = np.asarray([m["category"] for m in self.meta])
+        if n == 0:
+            self._bm25 = sp.csc_matrix((0, 0), dtype=np.float32)
+            self._tfidf = sp.csc_matrix((0, 0), dtype=np.float32)
+            self._letter_idf = np.zeros(0, np.float32)
+            self._navec32 = np.zeros((0, NAVEC_DIM), np.float32)
+            self._llama32 = np.zeros((0, WORDLLAMA_DIM), np.float32)
+            return
+        tf = self._tf.tocoo()
+        df = np.bincount(tf.col, minlength=tf.shape[1]).astype(np.float32)
+        idf = np.log1p((n - df + 0.5) / (df + 0.5))
+        average = float(self._lengths.mean()) or 1.0
+        norm = K1 * (1 - B + B * self._lengths[tf.row] / average)
+        weights = tf.data * (K1 + 1) / (tf.data + norm) * idf[tf.col]
+        self._bm25 = sp.csc_matrix((weights.astype(np.float32), (tf.row, tf.col)), shape=tf.shape)
+        letters = self._letters.tocoo()
+        ldf = np.bincount(letters.col, minlength=letters.shape[1]).astype(np.float32)
+        self._letter_idf = (np.log((1 + n) / (1 + ldf)) + 1).astype(np.float32)
+        values = (1 + np.log(letters.data)) * self._letter_idf[letters.col]
+        tfidf = sp.csr_matrix(
+            (values.astype(np.float32), (letters.row, letters.col)), letters.shape
+        )
+        lengths = np.sqrt(np.asarray(tfidf.multiply(tfidf).sum(axis=1)).ravel())
+        lengths[lengths == 0] = 1.0
+        self._tfidf = sp.csc_matrix(sp.diags(1 / lengths) @ tfidf, dtype=np.float32)
+        self._navec32 = self.navec.astype(np.float32)
+        self._llama32 = self.llama.astype(np.float32)
+
+    def __len__(self) -> int:
+        return len(self.meta)
+
+    def bm25(self, stems: dict[str, float]) -> np.ndarray:
+        """BM25 of every article for query stems (stem -> weight)."""
+        cols = [self.terms.index[s] for s in stems if s in self.terms.index]
+        if not cols:
+            return np.zeros(len(self), np.float32)
+        weights = np.asarray([stems[self.terms.names[c]] for c in cols], np.float32)
+        return np.asarray(self._bm25[:, cols] @ weights).ravel()
+
+    def letters(self, text: str) -> np.ndarray:
+        """Cosine of character n-grams of every article and the text."""
+        counts = letter_counts(text)
+        known = [
+            (self.letters_vocab.index[g], c)
+            for g, c in counts.items()
+            if g in self.letters_vocab.index
+        ]
+        if not known:
+            return np.zeros(len(self), np.float32)
+        cols = np.asarray([c for c, _ in known])
+        values = (1 + np.log(np.asarray([v for _, v in known], np.float32))) * self._letter_idf[
+            cols
+        ]
+        values /= np.linalg.norm(values) or 1.0
+        return np.asarray(self._tfidf[:, cols] @ values).ravel()
+
+    def score(
+        self,
+        text: str,
+        stems: dict[str, float],
+        vectors: WordVectors,
+        lang: str | None = None,
+        allowed: np.ndarray | None = None,
+        by_meaning: int = 0,
+    ) -> "Scores":
+        """Fused scores of every article for a question, and which ones count as found:
+        those sharing a word with it, and up to `by_meaning` more that only mean the same."""
+        weights = WEIGHTS[query_language(text, lang)]
+        mask = np.ones(len(self), bool) if allowed is None else allowed
+        lexical = np.where(mask, self.bm25(with_roots(stems)), 0)
+        signals = {
+            "bm25": lexical,
+            "letters": self.letters(text),
+            "navec": self._navec32 @ vectors.navec([text])[0],
+            "wordllama": self._llama32 @ vectors.wordllama([text])[0],
+        }
+        fused = np.zeros(len(self), np.float32)
+        evidence = False
+        for weight, (name, signal) in zip(weights, signals.items(), strict=True):
+            signal = np.where(mask, np.maximum(signal, 0), 0)
+            top = float(signal.max()) if len(signal) else 0.0
+            evidence |= top >= EVIDENCE.get(name, float("inf"))
+            if weight and top > 0:
+                fused += weight * signal / top
+        found = lexical > 0
+        if by_meaning and evidence and fused.any():
+            best = np.argsort(-fused)[:by_meaning]
+            close = best[fused[best] >= MEANING_FLOOR * float(fused.max())]
+            found[close[mask[close]]] = True
+        return Scores(fused, found)
+
+
+@dataclass
+class Scores:
+    """Fused scores of every article and which of them are results."""
+
+    fused: np.ndarray
+    found: np.ndarray
+
+    def ranked(self) -> list[int]:
+        """Positions of the found articles, best first."""
+        positions = np.flatnonzero(self.found)
+        return positions[np.argsort(-self.fused[positions], kind="stable")].tolist()
+
+
+def ranking_exists(folder: Path) -> bool:
+    return (Path(folder) / META_FILE).exists() and (Path(folder) / DATA_FILE).exists()
+
+
+def stem_weights(alternatives: list[tuple[str, ...]]) -> dict[str, float]:
+    """Query stems with their weight: a stem standing for several words counts once."""
+    found: dict[str, float] = {}
+    for stems in alternatives:
+        for s in stems:
+            found[s] = 1.0
+    return found
