@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from portal.text import single_line
+
 MIN_PASSWORD = 8
 
 
@@ -27,7 +29,9 @@ class _NewPassword(FlaskForm):
 
 
 class SignUpForm(_NewPassword):
-    name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=200)])
+    name = StringField(
+        _l("Your name"), filters=[single_line], validators=[DataRequired(), Length(max=200)]
+    )
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Email(), Length(max=254)])
     field_order = ("name", "email", "password", "confirm")
 

@@ -6,6 +6,7 @@ from wtforms import EmailField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 from portal.forms import choices
+from portal.text import single_line
 from portal.tickets.messages import CRITICALITY_CHOICES
 
 
@@ -28,7 +29,9 @@ class PhoneRequestForm(FlaskForm):
     customer_email = EmailField(
         _l("Customer's e-mail"), validators=[DataRequired(), Email(), Length(max=254)]
     )
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(
+        _l("Title"), filters=[single_line], validators=[DataRequired(), Length(max=200)]
+    )
     category = SelectField(_l("Problem type"), validators=[DataRequired()])
     criticality = SelectField(
         _l("Criticality"), choices=choices(CRITICALITY_CHOICES), default="normal"
@@ -70,7 +73,9 @@ class MergeForm(FlaskForm):
 
 
 class CannedAnswerForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(
+        _l("Title"), filters=[single_line], validators=[DataRequired(), Length(max=200)]
+    )
     body = TextAreaField(
         _l("Text"),
         validators=[DataRequired(), Length(max=20_000)],

@@ -8,6 +8,7 @@ from wtforms.validators import DataRequired, Length, Optional, Regexp, Validatio
 
 from portal.forms import choices
 from portal.kb.articles import MAX_QUESTIONS, QUESTION_LENGTH, clean_question
+from portal.text import single_line
 
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 
@@ -25,7 +26,9 @@ def question_lines(text: str | None) -> list[str]:
 
 
 class ArticleForm(FlaskForm):
-    title = StringField(_l("Title"), validators=[DataRequired(), Length(max=200)])
+    title = StringField(
+        _l("Title"), filters=[single_line], validators=[DataRequired(), Length(max=200)]
+    )
     slug = StringField(
         _l("Address (slug)"),
         validators=[

@@ -7,6 +7,7 @@ from wtforms import BooleanField, FieldList, HiddenField, SelectField, StringFie
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from portal.forms import choices
+from portal.text import single_line
 from portal.tickets.messages import CRITICALITY_CHOICES
 
 
@@ -15,6 +16,7 @@ class SubjectForm(FlaskForm):
 
     title = StringField(
         _l("Title"),
+        filters=[single_line],
         validators=[DataRequired(), Length(min=5, max=200)],
         description=_l(
             "In a few words: what does not work? For example: “Mail from CRM does "
