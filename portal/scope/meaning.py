@@ -27,7 +27,7 @@ from portal.scope.rules import VERDICTS, Rules
 IN_SCOPE = "in_scope"
 SIGNALS = ("lemmas", "letters", "navec", "wordllama")
 # Signal weights per request language, in the order of SIGNALS.
-WEIGHTS = {"ru": (1.0, 0.75, 1.0, 0.5), "en": (1.0, 0.75, 0.0, 1.5)}
+WEIGHTS = {"ru": (1.0, 0.75, 1.0, 0.5), "en": (1.0, 1.0, 0.0, 0.5)}
 _WORD = re.compile(r"[^\W_]+")
 _CYRILLIC = re.compile(r"[а-яё]")
 
