@@ -287,13 +287,32 @@ def bench_command(sizes, queries, procs):
     help="Ask at most this many questions per file (a fixed random sample).",
 )
 @click.option("--no-vectors", is_flag=True, help="Rank without the word vectors.")
-def eval_command(files, train, sample, no_vectors):
-    """Hit@1, hit@5 and MRR of the suggestions on labelled question sets (CSV text,intent)."""
+@click.option(
+    "--kb",
+    is_flag=True,
+    help="Ask against the portal's own articles (PORTAL_ARTICLES_DIR); labels are slugs.",
+)
+@with_appcontext
+def eval_command(files, train, sample, no_vectors, kb):
+    """Hit@1, hit@5 and MRR of the suggestions on labelled question sets (CSV text,intent).
+
+    Without --train or --kb, each FILE is split by the protocol: the first ten phrasings
+    of an intent make its article and the other questions are asked.
+    """
+    if kb and train:
+        raise click.UsageError("--kb and --train exclude each other")
+    articles = current_app.config["PORTAL_ARTICLES_DIR"] if kb else None
     outcomes = []
     for name in files:
         try:
             outcomes.append(
-                evaluation.run(Path(name), Path(train) if train else None, sample, not no_vectors)
+                evaluation.run(
+                    Path(name),
+                    Path(train) if train else None,
+                    sample,
+                    not no_vectors,
+                    articles,
+                )
             )
         except (ValueError, UnicodeDecodeError, csv.Error) as exc:
             raise click.ClickException(str(exc)) from None

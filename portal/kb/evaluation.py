@@ -155,19 +155,31 @@ def table(outcomes: list[Outcome]) -> str:
 
 
 def run(
-    evaluated: Path, train: Path | None = None, sample: int = 0, vectors: bool = True
+    evaluated: Path,
+    train: Path | None = None,
+    sample: int = 0,
+    vectors: bool = True,
+    articles: Path | None = None,
 ) -> Outcome:
-    """Build a knowledge base by the protocol and ask its questions through the API."""
+    """Ask a labelled set's questions through the API of a temporary portal: over `articles`
+    (labels are slugs), or over articles built from the set by the protocol."""
     asked = LabelledSet.read(evaluated)
-    source = LabelledSet.read(train) if train else asked
-    pairs = questions(asked, held_out=train is not None)
+    if articles is not None:
+        pairs = questions(asked, held_out=True)
+    else:
+        source = LabelledSet.read(train) if train else asked
+        pairs = questions(asked, held_out=train is not None)
     if sample and len(pairs) > sample:
         pairs = random.Random(7).sample(pairs, sample)
     with tempfile.TemporaryDirectory(prefix="portal-eval-") as tmp:
         tmp = Path(tmp)
-        articles, index_dir = tmp / "articles", tmp / "index"
-        slugs = write_articles(source, articles)
-        build_index(articles, index_dir, vectors=word_vectors(vectors))
+        if articles is None:
+            articles = tmp / "articles"
+            slugs = write_articles(source, articles)
+        else:
+            slugs = {intent: intent for intent in asked.by_intent}
+        index_dir = tmp / "index"
+        report = build_index(articles, index_dir, vectors=word_vectors(vectors))
         app = create_app(
             {
                 "PORTAL_ARTICLES_DIR": str(articles),
@@ -180,7 +192,7 @@ def run(
             }
         )
         upgrade(app.config["PORTAL_DATABASE_URL"])
-        outcome = Outcome(asked.name, asked.lang, len(slugs))
+        outcome = Outcome(asked.name, asked.lang, report.indexed)
         ask_all(app.test_client(), pairs, slugs, asked.lang, outcome)
         with app.app_context():
             db.engine.dispose()

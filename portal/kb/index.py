@@ -28,7 +28,7 @@ from portal.kb.analysis import (
 )
 from portal.kb.indexing import current_generation
 from portal.kb.markup import plain_text
-from portal.kb.ranking import META_FILE, Ranker, Scores
+from portal.kb.ranking import META_FILE, Learned, Ranker, Scores
 from portal.kb.snippets import Snippet, make_snippet
 from portal.kb.synonyms import SynonymTable
 from portal.kb.vectors import WordVectors, word_vectors
@@ -42,6 +42,7 @@ SUGGEST_FIELDS = {"head": 1.0, "head_roots": 0.3}
 ROOT_FIELDS = {"content_roots", "head_roots"}
 PREFIX_FIELD = "head"
 MIN_PREFIX = 3
+MIN_MEANING_CHARS = 5
 MAX_PREFIX_TERMS = 20
 PREFIX_WEIGHT = 0.6
 # Results in the reader's own language get this factor when no language is chosen.
@@ -183,6 +184,8 @@ class WhooshSearchIndex:
         self._cache_lock = threading.Lock()
         self._rankers: dict[tuple, Ranker] = {}
         self._ranker_lock = threading.Lock()
+        self._learned: Learned | None = None
+        self.learned_version: str | None = None
 
     @property
     def vectors(self) -> WordVectors:
@@ -244,6 +247,15 @@ class WhooshSearchIndex:
         """Identifies the index contents, for caches."""
         searcher = self._searcher()
         return (str(self._local.generation), searcher.reader().generation())
+
+    def teach(self, version: str, phrases: list[tuple[str, str, str]]) -> None:
+        """Use these learned (slug, lang, phrase) triples from now on; `version` names them."""
+        if version == self.learned_version:
+            return
+        learned = Learned(phrases, self.vectors) if phrases else None
+        with self._cache_lock:
+            self._learned, self.learned_version = learned, version
+            self._cache.clear()
 
     def ranker(self) -> Ranker:
         """The ranking data of the served generation, reloaded when it is rewritten."""
@@ -402,7 +414,7 @@ class WhooshSearchIndex:
         The last word counts as a prefix; each article appears in one language only (the
         reader's, when both answer); articles in `exclude` ("Not it") are left out.
         """
-        key = ("suggest", self.version(), query, lang, limit, prefer_lang, exclude)
+        key = (self.version(), self.learned_version, query, lang, limit, prefer_lang, exclude)
         with self._cache_lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
@@ -441,10 +453,10 @@ class WhooshSearchIndex:
         # meaning the vectors know.
         asked = " ".join([text, *fixes.values()])
         allowed = self._allowed(ranker, lang, category)
-        # Suggestions for a question (not a word being typed) may offer articles that only
-        # mean the same; search results share a word with the question.
-        meaning = per_page if typing and len(units) > 1 else 0
-        scores = ranker.score(asked, weights, self.vectors, lang, allowed, meaning)
+        # Suggestions for a question (not the first letters of a word) may offer articles that
+        # only mean the same; search results share a word with the question.
+        meaning = per_page if typing and len(text) >= MIN_MEANING_CHARS else 0
+        scores = ranker.score(asked, weights, self.vectors, lang, allowed, meaning, self._learned)
         order = self._order(ranker, scores, prefer_lang if not lang else None, typing, exclude)
         start = (page - 1) * per_page
         hits = []

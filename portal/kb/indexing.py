@@ -21,7 +21,7 @@ from whoosh.fields import ID, STORED, TEXT, Schema
 
 from portal.kb.analysis import root_analyzer, spelling_analyzer, text_analyzer
 from portal.kb.articles import Article, load_articles
-from portal.kb.markup import plain_text
+from portal.kb.markup import plain_lines, plain_text
 from portal.kb.ranking import RankDoc, Ranker, ranking_exists
 from portal.kb.vectors import WordVectors, word_vectors
 
@@ -77,7 +77,7 @@ def rank_doc(article: Article) -> RankDoc:
         summary=article.summary,
         tags=list(article.tags),
         questions=_questions(article),
-        body=plain_text(article.body),
+        body=plain_lines(article.body),
         translation_of=article.translation_of or "",
     )
 

@@ -165,3 +165,11 @@ def plain_text(body: str) -> str:
     for pattern, replacement in _MD_NOISE:
         body = pattern.sub(replacement, body)
     return " ".join(html.unescape(body).split())
+
+
+def plain_lines(body: str) -> str:
+    """Article Markdown as plain text that keeps its lines (list items, headings)."""
+    for pattern, replacement in _MD_NOISE:
+        body = pattern.sub(replacement, body)
+    lines = (" ".join(line.split()) for line in html.unescape(body).splitlines())
+    return "\n".join(line for line in lines if line)

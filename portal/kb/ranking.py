@@ -15,6 +15,7 @@ files and is rewritten atomically when articles change. Pure: no Flask, no datab
 """
 
 import json
+import math
 import os
 import re
 from collections import Counter
@@ -36,14 +37,25 @@ REPEATS = {"title": 4, "tags": 3, "questions": 3, "summary": 2, "body": 1}
 LETTERS_BODY_CHARS = 1000
 MEANING_BODY_CHARS = 1500
 K1, B = 1.2, 0.75
+# Each article is also compared line by line: a question close to one of its lines counts.
+MAX_LINES, BODY_LINES = 40, 12
+MIN_LINE_CHARS, MAX_LINE_CHARS = 8, 200
 NGRAMS = (1, 4)
-# Signal weights per question language: (bm25, letters, navec, wordllama).
-WEIGHTS = {"ru": (0.0, 0.75, 1.0, 1.5), "en": (0.5, 0.75, 0.5, 1.5)}
+# Signal weights per question language: BM25, letters, navec and WordLlama on the whole
+# article, then navec and WordLlama on its closest line.
+WEIGHTS = {
+    "ru": (0.0, 0.75, 1.0, 1.5, 0.5, 0.5),
+    "en": (0.5, 0.75, 0.5, 1.5, 0.0, 1.0),
+}
 # A suggestion may share no word with the question when it is among the best few by
 # meaning, close to the best, and the question means something to the models.
 MEANING_FLOOR = 0.3
-# Below these similarities a question carries no evidence ("xyzzy", "asdf qwer").
-EVIDENCE = {"letters": 0.2, "navec": 0.35, "wordllama": 0.35}
+# A question this close to a phrase readers taught (0-1) lifts its article by up to this much.
+LEARNED_FLOOR = 0.6
+LEARNED_WEIGHT = 2.5
+# Below these similarities a question means nothing to the models ("xyzzy", "asdf qwer");
+# letters are no evidence alone: any text shares some with any article.
+EVIDENCE = {"navec": 0.35, "wordllama": 0.35}
 _CYRILLIC = re.compile(r"[а-яё]")
 _WORD = re.compile(r"\w+")
 
@@ -75,6 +87,16 @@ class RankDoc:
     def letters_text(self) -> str:
         head = [self.title, " ".join(self.tags), self.summary, *self.questions]
         return " ".join([*head, self.body[:LETTERS_BODY_CHARS]])
+
+    def lines(self) -> list[str]:
+        """The article's own short statements of what it answers: its title, its questions
+        and the first short lines or list items of its body (FAQ-style articles)."""
+        short = [
+            line.strip(" -*•\t")
+            for line in self.body.splitlines()
+            if MIN_LINE_CHARS <= len(line.strip(" -*•\t")) <= MAX_LINE_CHARS
+        ]
+        return [self.title, *self.questions, *short[:BODY_LINES]][:MAX_LINES]
 
     def meaning_text(self) -> str:
         head = [self.title, " ".join(self.tags), self.summary, *self.questions]
@@ -164,7 +186,18 @@ class Ranker:
     """The ranking data of one index generation, and scoring against it."""
 
     def __init__(
-        self, meta: list[dict], term_vocab, letter_vocab, tf, lengths, letters, navec, llama
+        self,
+        meta: list[dict],
+        term_vocab,
+        letter_vocab,
+        tf,
+        lengths,
+        letters,
+        navec,
+        llama,
+        line_owner=None,
+        line_navec=None,
+        line_llama=None,
     ):
         self.meta = meta
         self.terms = term_vocab
@@ -174,6 +207,11 @@ class Ranker:
         self._letters = letters
         self.navec = navec
         self.llama = llama
+        self.line_owner = np.zeros(0, np.int32) if line_owner is None else line_owner
+        self.line_navec = np.zeros((0, NAVEC_DIM), np.float16) if line_navec is None else line_navec
+        self.line_llama = (
+            np.zeros((0, WORDLLAMA_DIM), np.float16) if line_llama is None else line_llama
+        )
         self._prepare()
 
     # -- building and storing ---------------------------------------------------
@@ -215,6 +253,13 @@ class Ranker:
         self._lengths = np.concatenate([self._lengths, np.asarray(lengths, np.float32)])
         self.navec = np.vstack([self.navec, vectors.navec(texts).astype(np.float16)])
         self.llama = np.vstack([self.llama, vectors.wordllama(texts).astype(np.float16)])
+        lines = [d.lines() for d in docs]
+        flat = [line for group in lines for line in group]
+        first = len(self.meta)
+        owners = [first + i for i, group in enumerate(lines) for _ in group]
+        self.line_owner = np.concatenate([self.line_owner, np.asarray(owners, np.int32)])
+        self.line_navec = np.vstack([self.line_navec, vectors.navec(flat).astype(np.float16)])
+        self.line_llama = np.vstack([self.line_llama, vectors.wordllama(flat).astype(np.float16)])
         self.meta += [
             {
                 "slug": d.slug,
@@ -232,12 +277,19 @@ class Ranker:
         keep = [i for i, m in enumerate(self.meta) if m["slug"] not in gone]
         if len(keep) == len(self.meta):
             return
+        self._lengths_before = self._lengths
         self.meta = [self.meta[i] for i in keep]
         self._tf = self._tf[keep]
         self._letters = self._letters[keep]
         self._lengths = self._lengths[keep]
         self.navec = self.navec[keep]
         self.llama = self.llama[keep]
+        renumber = np.full(len(self._lengths_before), -1, np.int32)
+        renumber[keep] = np.arange(len(keep), dtype=np.int32)
+        kept_lines = renumber[self.line_owner] >= 0
+        self.line_owner = renumber[self.line_owner[kept_lines]]
+        self.line_navec = self.line_navec[kept_lines]
+        self.line_llama = self.line_llama[kept_lines]
         self._prepare()
 
     def save(self, folder: Path) -> None:
@@ -256,6 +308,9 @@ class Ranker:
                 lengths=self._lengths,
                 navec=self.navec,
                 llama=self.llama,
+                line_owner=self.line_owner,
+                line_navec=self.line_navec,
+                line_llama=self.line_llama,
             )
         meta = {
             "format": FORMAT,
@@ -293,6 +348,9 @@ class Ranker:
                 letters,
                 z["navec"],
                 z["llama"],
+                z["line_owner"],
+                z["line_navec"],
+                z["line_llama"],
             )
 
     # -- scoring ----------------------------------------------------------------
@@ -310,6 +368,10 @@ class Ranker:
             self._letter_idf = np.zeros(0, np.float32)
             self._navec32 = np.zeros((0, NAVEC_DIM), np.float32)
             self._llama32 = np.zeros((0, WORDLLAMA_DIM), np.float32)
+            self._line_owner = np.zeros(0, np.int32)
+            self._line_navec32 = np.zeros((0, NAVEC_DIM), np.float32)
+            self._line_llama32 = np.zeros((0, WORDLLAMA_DIM), np.float32)
+            self._line_starts = np.zeros(0, np.int64)
             return
         tf = self._tf.tocoo()
         df = np.bincount(tf.col, minlength=tf.shape[1]).astype(np.float32)
@@ -330,6 +392,11 @@ class Ranker:
         self._tfidf = sp.csc_matrix(sp.diags(1 / lengths) @ tfidf, dtype=np.float32)
         self._navec32 = self.navec.astype(np.float32)
         self._llama32 = self.llama.astype(np.float32)
+        order = np.argsort(self.line_owner, kind="stable")
+        self._line_owner = self.line_owner[order]
+        self._line_navec32 = self.line_navec[order].astype(np.float32)
+        self._line_llama32 = self.line_llama[order].astype(np.float32)
+        self._line_starts = np.flatnonzero(np.r_[True, np.diff(self._line_owner) != 0])
 
     def __len__(self) -> int:
         return len(self.meta)
@@ -359,6 +426,17 @@ class Ranker:
         values /= np.linalg.norm(values) or 1.0
         return np.asarray(self._tfidf[:, cols] @ values).ravel()
 
+    def closest_line(self, vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """Per article, the cosine of its line closest to the question."""
+        best = np.zeros(len(self), np.float32)
+        if not len(self._line_owner):
+            return best
+        similarity = vectors @ query
+        best[self._line_owner[self._line_starts]] = np.maximum.reduceat(
+            similarity, self._line_starts
+        )
+        return best
+
     def score(
         self,
         text: str,
@@ -367,32 +445,100 @@ class Ranker:
         lang: str | None = None,
         allowed: np.ndarray | None = None,
         by_meaning: int = 0,
+        learned: "Learned | None" = None,
     ) -> "Scores":
         """Fused scores of every article for a question, and which ones count as found:
         those sharing a word with it, and up to `by_meaning` more that only mean the same."""
-        weights = WEIGHTS[query_language(text, lang)]
+        language = query_language(text, lang)
+        weights = WEIGHTS[language]
         mask = np.ones(len(self), bool) if allowed is None else allowed
         lexical = np.where(mask, self.bm25(with_roots(stems)), 0)
+        question = Question(text, vectors)
         signals = {
             "bm25": lexical,
             "letters": self.letters(text),
-            "navec": self._navec32 @ vectors.navec([text])[0],
-            "wordllama": self._llama32 @ vectors.wordllama([text])[0],
+            "navec": self._navec32 @ question.navec,
+            "wordllama": self._llama32 @ question.llama,
+            "navec line": self.closest_line(self._line_navec32, question.navec)
+            if weights[4]
+            else None,
+            "wordllama line": self.closest_line(self._line_llama32, question.llama)
+            if weights[5]
+            else None,
         }
         fused = np.zeros(len(self), np.float32)
         evidence = False
         for weight, (name, signal) in zip(weights, signals.items(), strict=True):
+            if signal is None:
+                continue
             signal = np.where(mask, np.maximum(signal, 0), 0)
             top = float(signal.max()) if len(signal) else 0.0
             evidence |= top >= EVIDENCE.get(name, float("inf"))
             if weight and top > 0:
                 fused += weight * signal / top
         found = lexical > 0
+        if learned is not None and len(self):
+            taught = np.where(mask, learned.similarity(question, language, self.position), 0)
+            taught[taught < LEARNED_FLOOR] = 0
+            fused += LEARNED_WEIGHT * taught
+            found |= taught > 0
         if by_meaning and evidence and fused.any():
             best = np.argsort(-fused)[:by_meaning]
             close = best[fused[best] >= MEANING_FLOOR * float(fused.max())]
             found[close[mask[close]]] = True
         return Scores(fused, found)
+
+
+class Question:
+    """A question's letters and vectors, computed once for every signal that needs them."""
+
+    def __init__(self, text: str, vectors: WordVectors):
+        self.text = text
+        self.navec = vectors.navec([text])[0]
+        self.llama = vectors.wordllama([text])[0]
+        self.letters = _unit_counts(letter_counts(text))
+
+
+def _unit_counts(counts: Counter) -> dict[str, float]:
+    """Sub-linear n-gram counts scaled to unit length (a cosine without corpus weights)."""
+    values = {g: 1 + math.log(c) for g, c in counts.items()}
+    length = math.sqrt(sum(v * v for v in values.values())) or 1.0
+    return {g: v / length for g, v in values.items()}
+
+
+class Learned:
+    """Phrases readers taught the portal (`portal.kb.learning`), each leading to an article.
+
+    A question close to a learned phrase lifts that phrase's article: by letters and by
+    the word vectors of the question's language, so a new wording of the same words counts.
+    """
+
+    def __init__(self, phrases: list[tuple[str, str, str]], vectors: WordVectors):
+        self.slugs = [slug for slug, _, _ in phrases]
+        texts = [phrase for _, _, phrase in phrases]
+        self.letters = [_unit_counts(letter_counts(t)) for t in texts]
+        self.navec = vectors.navec(texts)
+        self.llama = vectors.wordllama(texts)
+
+    def __len__(self) -> int:
+        return len(self.slugs)
+
+    def similarity(self, question: Question, language: str, position: dict) -> np.ndarray:
+        """Per article, the closest learned phrase's similarity to the question."""
+        best = np.zeros(len(position), np.float32)
+        if not self.slugs:
+            return best
+        meaning = (self.navec if language == "ru" else self.llama) @ (
+            question.navec if language == "ru" else question.llama
+        )
+        for i, slug in enumerate(self.slugs):
+            at = position.get(slug)
+            if at is None:
+                continue
+            shared = self.letters[i].keys() & question.letters.keys()
+            letters = sum(self.letters[i][g] * question.letters[g] for g in shared)
+            best[at] = max(best[at], 0.5 * letters + 0.5 * max(float(meaning[i]), 0.0))
+        return best
 
 
 @dataclass

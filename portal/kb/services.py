@@ -1,16 +1,18 @@
 """Knowledge-base services the views call: the index, rendering, votes, listings."""
 
+import time
 from collections import OrderedDict
 from pathlib import Path, PurePosixPath
 
 from flask import current_app, url_for
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from portal.analytics.services import popular_slugs
 from portal.extensions import db
 from portal.kb.articles import link_target, load_categories
 from portal.kb.index import SearchIndex, StoredArticle, WhooshSearchIndex
+from portal.kb.learning import learned_phrases, learned_version
 from portal.kb.markup import Rendered, render
 from portal.kb.models import ArticleVote
 from portal.kb.synonyms import load_synonyms
@@ -26,9 +28,24 @@ def open_index(articles_dir: Path, index_dir: Path, vectors: bool = True) -> Who
     return WhooshSearchIndex(index_dir, load_synonyms(articles_dir / "_synonyms.yml"), vectors)
 
 
+LEARNED_CHECK_SECONDS = 5.0
+
+
 def search_index() -> SearchIndex:
-    """The current application's search index."""
-    return current_app.extensions["search_index"]
+    """The current application's search index, taught what readers taught (checked every
+    few seconds: one small query)."""
+    index = current_app.extensions["search_index"]
+    state = current_app.extensions.setdefault("kb_learned", {"checked": float("-inf")})
+    now = time.monotonic()
+    if now - state["checked"] >= LEARNED_CHECK_SECONDS:
+        state["checked"] = now
+        try:
+            version = learned_version(db.session)
+            if version != index.learned_version:
+                index.teach(version, learned_phrases(db.session))
+        except SQLAlchemyError:  # a database not migrated yet: search works without it
+            db.session.rollback()
+    return index
 
 
 def categories() -> dict[str, dict]:
