@@ -30,7 +30,7 @@ from portal.mail import sources as intake_sources
 from portal.mail.intake import receive
 from portal.mail.services import deliver_pending, transport_from_config
 from portal.migrations import upgrade
-from portal.scope import classify, evaluate, load_cases
+from portal.scope import classify, evaluate, load_sections
 
 
 def _create_app():
@@ -170,13 +170,16 @@ def scope_command(text, lang, tier, special):
 @main.command("scope-eval")
 @click.argument("cases", type=click.Path(exists=True, dir_okay=False), default=None, required=False)
 def scope_eval_command(cases):
-    """Confusion matrix of the scope rules on a labelled set (default: the shipped one)."""
+    """Confusion matrix of the scope check per section of a labelled set (default: shipped)."""
     path = Path(cases) if cases else PROJECT_ROOT / "tests" / "data" / "scope_cases.yml"
     try:
-        labelled = load_cases(path)
+        sections = load_sections(path)
     except (OSError, ValueError) as exc:
         raise click.ClickException(f"cannot read {path}: {exc}") from None
-    click.echo(evaluate(labelled).table())
+    if len(sections) > 1:
+        sections["all"] = [case for cases in sections.values() for case in cases]
+    for name, labelled in sections.items():
+        click.echo(f"== {name}: {len(labelled)} requests\n{evaluate(labelled).table()}\n")
 
 
 @main.command("mail-in")

@@ -10,7 +10,7 @@ nearer to it (`classifier`). `evaluation` measures it all on labelled requests.
 """
 
 from portal.scope.classifier import ScopeResult, classify
-from portal.scope.evaluation import DEFAULT_CASES, Evaluation, evaluate, load_cases, section_names
+from portal.scope.evaluation import DEFAULT_CASES, Evaluation, evaluate, load_cases, load_sections
 from portal.scope.meaning import IN_SCOPE, Meaning, MeaningMatch, meaning_of
 from portal.scope.patterns import Pattern, Text, detect_lang
 from portal.scope.rules import (
@@ -45,6 +45,6 @@ __all__ = [
     "evaluate",
     "load_cases",
     "load_rules",
+    "load_sections",
     "meaning_of",
-    "section_names",
 ]

@@ -1,9 +1,11 @@
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
 
+from portal.kb.vectors import word_vectors
 from portal.scope import (
     Pattern,
     RulesError,
@@ -13,6 +15,8 @@ from portal.scope import (
     evaluate,
     load_cases,
     load_rules,
+    load_sections,
+    meaning_of,
 )
 
 CASES = Path(__file__).resolve().parent.parent / "data" / "scope_cases.yml"
@@ -307,13 +311,16 @@ def test_evaluation_counts():
 
 
 def test_load_cases_reads_sections_and_refuses_bad_cases(tmp_path):
-    assert len(load_cases(CASES)) == len(load_cases(CASES, "cases")) + len(
-        load_cases(CASES, "holdout")
-    )
+    sections = load_sections(CASES)
+    assert list(sections)[:3] == ["cases", "holdout", "holdout_2"]
+    assert len(load_cases(CASES)) == sum(map(len, sections.values()))
     bad = tmp_path / "cases.yml"
     bad.write_text("cases:\n  - {text: hello, expected: maybe}\n", "utf-8")
     with pytest.raises(ValueError, match="case 1"):
         load_cases(bad)
+    bad.write_text("cases: [unclosed\n", "utf-8")
+    with pytest.raises(ValueError, match="cases.yml"):
+        load_sections(bad)
 
 
 def figures(ev) -> str:
@@ -327,20 +334,145 @@ def test_labelled_set():
     cases = load_cases(CASES, "cases")
     assert len(cases) >= 90
     ev = evaluate(cases)
-    assert ev.precision("out_of_scope") >= 0.9, figures(ev)
-    assert ev.recall("out_of_scope") >= 0.9, figures(ev)
+    assert ev.precision("out_of_scope") == 1.0, figures(ev)
+    assert ev.recall("out_of_scope") >= 0.95, figures(ev)
+    assert ev.precision("consultation") == 1.0, figures(ev)
+    assert ev.recall("consultation") >= 0.9, figures(ev)
 
 
-def test_whole_labelled_set_with_holdout():
-    ev = evaluate(load_cases(CASES))
-    assert ev.precision("out_of_scope") >= 0.9, figures(ev)
-    assert ev.recall("out_of_scope") >= 0.9, figures(ev)
+# Floors against regressions on requests the rules and examples were not written for;
+# README gives the figures. No legitimate request may be refused.
+HOLDOUT_FLOORS = {
+    "holdout": {"out_of_scope": 0.8, "consultation": 0.8},
+    "holdout_2": {"out_of_scope": 0.65, "consultation": 0.5},
+}
 
 
-def test_holdout():
-    # Cases the rules were not written for; a floor against regressions, not a target.
-    cases = load_cases(CASES, "holdout")
+@pytest.mark.parametrize("section", sorted(HOLDOUT_FLOORS))
+def test_holdouts(section):
+    cases = load_cases(CASES, section)
     assert len(cases) >= 20
     ev = evaluate(cases)
-    assert ev.precision("out_of_scope") >= 0.9, figures(ev)
-    assert ev.recall("out_of_scope") >= 0.75, figures(ev)
+    assert ev.matrix["in_scope"]["out_of_scope"] == 0, figures(ev)
+    assert ev.precision("out_of_scope") == 1.0, figures(ev)
+    for verdict, floor in HOLDOUT_FLOORS[section].items():
+        assert ev.recall(verdict) >= floor, figures(ev)
+
+
+def test_the_second_holdout_is_large_and_balanced():
+    cases = load_cases(CASES, "holdout_2")
+    assert len(cases) >= 60
+    refused = sum(c["expected"] != "in_scope" for c in cases)
+    assert 0.35 <= refused / len(cases) <= 0.65
+    assert {c["lang"] for c in cases} == {"ru", "en"}
+
+
+# --- the meaning layer --------------------------------------------------------
+
+MEANING_RULES = Path(__file__).resolve().parent.parent / "data" / "scope_meaning_rules.yml"
+
+
+@pytest.fixture(scope="module")
+def garden():
+    return load_rules(MEANING_RULES)
+
+
+@pytest.mark.parametrize(
+    ("text", "example"),
+    [
+        ("could you mow the grass in our yard", "please mow the lawn in our garden"),
+        ("please trim our hedge", "trim the hedges around our house"),
+        ("полейте наши цветы в саду", "полейте цветы на нашем участке"),
+    ],
+)
+def test_a_request_no_pattern_catches_is_judged_by_its_examples(garden, text, example):
+    result = classify(text, rules=garden)
+    assert (result.verdict, result.rule, result.example) == ("out_of_scope", "gardening", example)
+    assert 0 < result.similarity <= 1
+    assert result.as_dict()["example"] == example
+
+
+@pytest.mark.parametrize(
+    "text", ["how do I add a new user", "how do I create a new task for a colleague", "xyzzy", "!!"]
+)
+def test_requests_nearer_the_counter_examples_stay_in_scope(garden, text):
+    assert classify(text, rules=garden) == ScopeResult("in_scope", None, "In scope.", (), "en")
+
+
+def test_a_meaning_verdict_keeps_the_rules_conditions(garden):
+    text = "could you mow the grass in our yard"
+    assert classify(text, special=True, rules=garden).reason == "Coupon."  # unless_special
+    assert classify(f"{text}, the mower is broken", rules=garden).verdict == "in_scope"  # unless
+    assert classify("weed the garden", rules=garden).example is None  # a pattern decided
+
+
+def test_learned_phrasings_extend_the_examples_at_call_time(garden):
+    assert classify("how do I add a new user", rules=garden).verdict == "in_scope"
+    learned = [("gardening", "how do I add a new user")]
+    assert classify("how do I add a new user", rules=garden, learned=learned).rule == "gardening"
+    by_verdict = [("out_of_scope", "how do I add a new user")]
+    result = classify("how do I add a new user", rules=garden, learned=by_verdict)
+    assert (result.rule, result.example) == ("gardening", "how do I add a new user")
+    text = "could you mow the grass in our yard"
+    assert classify(text, rules=garden, learned=[("in_scope", text)]).verdict == "in_scope"
+    with pytest.raises(ValueError, match="unknown label"):
+        classify("how do I add a new user", rules=garden, learned=[("maybe", "hello")])
+
+
+def test_example_vectors_are_computed_once_per_rules_file(tmp_path, garden):
+    vectors = word_vectors()
+    assert meaning_of(garden, vectors) is meaning_of(garden, vectors)
+    copy = tmp_path / "rules.yml"
+    copy.write_text(MEANING_RULES.read_text("utf-8"), "utf-8")
+    first = meaning_of(load_rules(copy), vectors)
+    assert meaning_of(load_rules(copy), vectors) is first
+    os.utime(copy, ns=(1, 1))
+    assert meaning_of(load_rules(copy), vectors) is not first
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ("neighbours: 1}", "neighbours: 0}"),
+        ("floor: 0.3,", "floor: high,"),
+        ("meaning: {", "meaning: {depth: 2, "),
+        ('      en: ["how do I add', '      de: ["how do I add'),
+        ('ru: ["покосите', 'ru: [42, "покосите'),
+    ],
+)
+def test_broken_examples_or_settings_are_refused(tmp_path, change, message):
+    path = tmp_path / "rules.yml"
+    text = MEANING_RULES.read_text("utf-8")
+    assert change in text
+    path.write_text(text.replace(change, message), "utf-8")
+    with pytest.raises(RulesError, match="meaning|examples"):
+        load_rules(path)
+
+
+def test_every_counter_example_of_the_shipped_rules_stays_in_scope():
+    rules = load_rules()
+    for rule in rules.rules:
+        for lang, texts in rule.counter_examples.items():
+            for text in texts:
+                assert classify(text, lang=lang, rules=rules).verdict == "in_scope", text
+
+
+def test_the_issue_examples():
+    for text in (
+        "Проведите диагностику нашего сервера, он тормозит",
+        "Our office PC is slow, please diagnose it",
+    ):
+        assert classify(text).verdict == "out_of_scope"
+    for text in ("сервер Битрикс24 не отвечает", "the cloud portal is slow today"):
+        assert classify(text).verdict == "in_scope"
+
+
+def test_a_call_takes_low_milliseconds_after_the_first():
+    rules = load_rules()
+    classify("warm up the models", rules=rules)
+    cases = load_cases(CASES)
+    start = time.perf_counter()
+    for n, case in enumerate(cases):
+        classify(f"{case['text']} {n}", tier=case.get("tier"), rules=rules)  # not cached
+    per_call = (time.perf_counter() - start) / len(cases)
+    assert per_call < 0.02, f"{per_call * 1000:.1f} ms per call"
