@@ -33,7 +33,7 @@ _RULE_KEYS = {
     "counter_examples",
 }
 # How clearly a request must be nearer a rule's examples than the in-scope ones.
-MEANING_DEFAULTS = {"margin": 0.08, "floor": 0.32, "neighbours": 2}
+MEANING_DEFAULTS = {"margin": 0.1, "floor": 0.3, "neighbours": 2}
 
 
 class RulesError(ValueError):
