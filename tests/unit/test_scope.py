@@ -312,7 +312,7 @@ def test_evaluation_counts():
 
 def test_load_cases_reads_sections_and_refuses_bad_cases(tmp_path):
     sections = load_sections(CASES)
-    assert list(sections)[:3] == ["cases", "holdout", "holdout_2"]
+    assert list(sections) == ["cases", "holdout", "holdout_2", "holdout_3"]
     assert len(load_cases(CASES)) == sum(map(len, sections.values()))
     bad = tmp_path / "cases.yml"
     bad.write_text("cases:\n  - {text: hello, expected: maybe}\n", "utf-8")
@@ -340,11 +340,13 @@ def test_labelled_set():
     assert ev.recall("consultation") >= 0.9, figures(ev)
 
 
-# Floors against regressions on requests the rules and examples were not written for;
-# README gives the figures. No legitimate request may be refused.
+# Floors against regressions on requests the rules and examples were not written for
+# (README gives the figures); below the aim of 0.95 and 0.9. No in-scope request
+# of any section may be refused.
 HOLDOUT_FLOORS = {
-    "holdout": {"out_of_scope": 0.8, "consultation": 0.8},
-    "holdout_2": {"out_of_scope": 0.65, "consultation": 0.5},
+    "holdout": {"precision": 1.0, "out_of_scope": 0.8, "consultation": 0.8},
+    "holdout_2": {"precision": 1.0, "out_of_scope": 0.75, "consultation": 0.6},
+    "holdout_3": {"precision": 0.9, "out_of_scope": 0.65, "consultation": 0.7},
 }
 
 
@@ -353,10 +355,11 @@ def test_holdouts(section):
     cases = load_cases(CASES, section)
     assert len(cases) >= 20
     ev = evaluate(cases)
+    floors = HOLDOUT_FLOORS[section]
     assert ev.matrix["in_scope"]["out_of_scope"] == 0, figures(ev)
-    assert ev.precision("out_of_scope") == 1.0, figures(ev)
-    for verdict, floor in HOLDOUT_FLOORS[section].items():
-        assert ev.recall(verdict) >= floor, figures(ev)
+    assert ev.precision("out_of_scope") >= floors["precision"], figures(ev)
+    for verdict in ("out_of_scope", "consultation"):
+        assert ev.recall(verdict) >= floors[verdict], figures(ev)
 
 
 def test_the_second_holdout_is_large_and_balanced():

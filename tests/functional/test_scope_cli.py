@@ -1,0 +1,34 @@
+import json
+
+
+def test_scope_eval_prints_figures_per_section(portal_cli, tmp_path):
+    cases = tmp_path / "cases.yml"
+    cases.write_text(
+        "train:\n"
+        "  - {text: install bitrix on my vps, expected: out_of_scope}\n"
+        "  - {text: how do I add a user, expected: in_scope}\n"
+        "check:\n"
+        "  - {text: how to write a php loop over an array, expected: consultation}\n",
+        "utf-8",
+    )
+    result = portal_cli("scope-eval", str(cases))
+    assert result.exit_code == 0, result.output
+    assert "== train: 2 requests" in result.output
+    assert "== check: 1 requests" in result.output
+    assert "== all: 3 requests" in result.output
+    assert result.output.count("out_of_scope: precision") == 3
+
+
+def test_scope_eval_refuses_a_broken_file(portal_cli, tmp_path):
+    cases = tmp_path / "cases.yml"
+    cases.write_text("cases: [unclosed\n", "utf-8")
+    result = portal_cli("scope-eval", str(cases))
+    assert result.exit_code != 0
+    assert "cannot read" in result.output and "Traceback" not in result.output
+
+
+def test_scope_json_names_the_example_it_matched(portal_cli):
+    result = portal_cli("scope", "посмотрите почему тормозит наш сервер")
+    data = json.loads(result.output)
+    assert data["verdict"] == "out_of_scope"
+    assert {"example", "similarity"} <= set(data)
