@@ -172,8 +172,8 @@ class Meaning:
     ) -> MeaningMatch | None:
         """The allowed rule the text is clearly nearest to by meaning, if any.
 
-        Examples of rules that are not allowed for this request (tier, coupon, a
-        counter-pattern) count as in scope: for this customer that work is support's.
+        Examples of rules that are not allowed for this request (its tier, a matching
+        counter-pattern) count as in scope: for this request that work is support's.
         """
         settings = self.rules.meaning
         learned_examples = [self.learned_example(label, t) for label, t in learned]
