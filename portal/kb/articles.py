@@ -12,6 +12,9 @@ from pathlib import Path
 
 import yaml
 
+# libyaml's safe loader when PyYAML was built with it: ten times faster on a large corpus.
+FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 LANGUAGES = ("ru", "en")
 REQUIRED_FIELDS = ("title", "slug", "lang", "updated")
 TRANSLATION_DRIFT_DAYS = 90
@@ -95,7 +98,7 @@ def parse_source(raw: bytes, rel_path: str) -> Article:
     except StopIteration:
         raise ArticleError(1, "front matter is not closed with a line '---'") from None
     try:
-        meta = yaml.safe_load("\n".join(lines[1:end])) or {}
+        meta = yaml.load("\n".join(lines[1:end]), Loader=FAST_LOADER) or {}
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 2 if mark else 1
@@ -335,7 +338,7 @@ def load_categories(root: Path) -> dict[str, dict]:
     path = root / "_categories.yml"
     if path.exists():
         try:
-            meta = yaml.safe_load(path.read_text("utf-8")) or {}
+            meta = yaml.load(path.read_text("utf-8"), Loader=FAST_LOADER) or {}
         except yaml.YAMLError:
             meta = {}
     folders = sorted(

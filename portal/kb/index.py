@@ -35,11 +35,11 @@ from portal.kb.vectors import WordVectors, word_vectors
 
 MAX_QUERY_CHARS = 500
 MAX_QUERY_TERMS = 32
-# Which articles share words with a question is found on the whole article; how they rank
-# is `portal.kb.ranking`'s fused score. "Related articles" compare compact heads.
-SEARCH_FIELDS = {"content": 1.0, "content_roots": 0.3}
+# Questions are ranked by `portal.kb.ranking` over whole articles; Whoosh keeps the stored
+# articles, the spelling list, the prefixes of typed words and the compact heads that
+# "related articles" compare.
 SUGGEST_FIELDS = {"head": 1.0, "head_roots": 0.3}
-ROOT_FIELDS = {"content_roots", "head_roots"}
+ROOT_FIELDS = {"head_roots"}
 PREFIX_FIELD = "head"
 MIN_PREFIX = 3
 MIN_MEANING_CHARS = 5
@@ -343,19 +343,9 @@ class WhooshSearchIndex:
         query.matcher_type = Or.DEFAULT_MATCHER
         return query
 
-    @staticmethod
-    def _count(searcher, leaves: list[_Leaf], allowed: set[int] | None) -> int:
-        """Exactly how many articles match, from the posting lists (no scoring)."""
-        found: set[int] = set()
-        for leaf in leaves:
-            ids: set[int] | None = None
-            for term in leaf.terms:
-                term_ids = set(searcher.postings(leaf.field, term).all_ids())
-                ids = term_ids if ids is None else ids & term_ids
-            found |= ids or set()
-        return len(found & allowed if allowed is not None else found)
-
-    def _corrections(self, searcher, units: list[_Unit], text: str) -> dict[str, str]:
+    def _corrections(
+        self, searcher, ranker: Ranker, units: list[_Unit], text: str
+    ) -> dict[str, str]:
         """Misspelt query words (no stem in the index) and their nearest indexed word."""
         reader = searcher.reader()
         fixes = {}
@@ -363,7 +353,7 @@ class WhooshSearchIndex:
         for word in words(text[:MAX_QUERY_CHARS]):
             if word in STOP_WORDS or len(word) < 4 or word.isdigit() or word in prefixes:
                 continue
-            if word in fixes or ("content", stem(word)) in reader:
+            if word in fixes or stem(word) in ranker.terms.index:
                 continue
             found = self._nearest_word(reader, word)
             if found:
@@ -432,7 +422,8 @@ class WhooshSearchIndex:
         units = self._units(text, lang, prefix_last=typing)
         if not units:
             return SearchResults(text, [], 0, page, per_page)
-        fixes = self._corrections(searcher, units, text)
+        ranker = self.ranker()
+        fixes = self._corrections(searcher, ranker, units, text)
         for unit in units:
             for wrong, right in fixes.items():
                 if (stem(wrong),) in unit.alternatives:
@@ -448,7 +439,6 @@ class WhooshSearchIndex:
         suggestion = None
         if fixes:
             suggestion = WORD.sub(lambda m: fixes.get(fold(m.group()), m.group()), text)
-        ranker = self.ranker()
         # Corrections are added, not substituted: a word the articles lack may still carry
         # meaning the vectors know.
         asked = " ".join([text, *fixes.values()])

@@ -27,11 +27,10 @@ from portal.kb.vectors import WordVectors, word_vectors
 
 # Bump when the schema, the analysis or the ranking data change: older indexes are then
 # rebuilt, not reused.
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 SCHEMA_FILE = "portal-schema-version"
 # Field weights are applied BM25F-style, as repetitions in one scoring field:
 # a title word counts four times, a tag three, a summary word twice, a body word once.
-CONTENT_REPEATS = {"title": 4, "tags": 3, "summary": 2}
 HEAD_REPEATS = {"title": 2, "tags": 1, "summary": 1}
 
 
@@ -45,8 +44,6 @@ def make_schema() -> Schema:
         category=ID(stored=True),
         lang=ID(stored=True),
         translation_of=ID(stored=True),
-        content=TEXT(analyzer=text, phrase=False),
-        content_roots=TEXT(analyzer=roots, phrase=False),
         head=TEXT(analyzer=text, phrase=False),
         head_roots=TEXT(analyzer=roots, phrase=False),
         spell=TEXT(analyzer=spelling_analyzer(), phrase=False),
@@ -85,7 +82,6 @@ def rank_doc(article: Article) -> RankDoc:
 def _document(article: Article) -> dict:
     text = plain_text(article.body)
     parts = {"title": article.title, "tags": " ".join(article.tags), "summary": article.summary}
-    content = _weighted(parts, CONTENT_REPEATS, " ".join([*_questions(article), text]))
     head = _weighted(parts, HEAD_REPEATS)
     return {
         "slug": article.slug,
@@ -93,8 +89,6 @@ def _document(article: Article) -> dict:
         "category": article.category,
         "lang": article.lang,
         "translation_of": article.translation_of or "",
-        "content": content,
-        "content_roots": content,
         "head": head,
         "head_roots": head,
         "spell": f"{parts['title']} {parts['tags']} {parts['summary']} {text}",
@@ -173,7 +167,7 @@ def build_index(
                     writer.add_document(**_document(article))
             report.indexed = len(published)
             ix.close()
-            Ranker.build([rank_doc(a) for a in published], vectors).save(building)
+            Ranker.build([rank_doc(a) for a in published], vectors, procs).save(building)
             (building / SCHEMA_FILE).write_text(SCHEMA_VERSION)
             os.rename(building, index_dir / name)
         except BaseException:

@@ -16,6 +16,7 @@ files and is rewritten atomically when articles change. Pure: no Flask, no datab
 
 import json
 import math
+import multiprocessing
 import os
 import re
 from collections import Counter
@@ -37,6 +38,7 @@ REPEATS = {"title": 4, "tags": 3, "questions": 3, "summary": 2, "body": 1}
 LETTERS_BODY_CHARS = 1000
 MEANING_BODY_CHARS = 1500
 K1, B = 1.2, 0.75
+PARALLEL_FROM = 200
 # Each article is also compared line by line: a question close to one of its lines counts.
 MAX_LINES, BODY_LINES = 40, 12
 MIN_LINE_CHARS, MAX_LINE_CHARS = 8, 200
@@ -148,6 +150,56 @@ def query_language(text: str, lang: str | None) -> str:
     return "ru" if _CYRILLIC.search(fold(text)) else "en"
 
 
+@dataclass
+class _Analysed:
+    """One article's countable and embeddable parts, computed apart from the vocabulary."""
+
+    terms: Counter
+    letters: Counter
+    navec: np.ndarray
+    llama: np.ndarray
+    line_navec: np.ndarray
+    line_llama: np.ndarray
+
+
+def _analyse_batch(docs: list[RankDoc], vectors: WordVectors) -> list[_Analysed]:
+    meaning = vectors.navec([d.meaning_text() for d in docs]).astype(np.float16)
+    llama = vectors.wordllama([d.meaning_text() for d in docs]).astype(np.float16)
+    out = []
+    for i, doc in enumerate(docs):
+        lines = doc.lines()
+        out.append(
+            _Analysed(
+                _with_roots(terms(doc.bm25_text())),
+                letter_counts(doc.letters_text()),
+                meaning[i : i + 1],
+                llama[i : i + 1],
+                vectors.navec(lines).astype(np.float16),
+                vectors.wordllama(lines).astype(np.float16),
+            )
+        )
+    return out
+
+
+_worker_vectors: WordVectors | None = None
+
+
+def _analyse_in_worker(docs: list[RankDoc]) -> list[_Analysed]:
+    return _analyse_batch(docs, _worker_vectors)
+
+
+def _analyse(docs: list[RankDoc], vectors: WordVectors, procs: int) -> list[_Analysed]:
+    """Every article analysed, in forked processes that share the loaded models."""
+    if procs <= 1 or len(docs) < PARALLEL_FROM:
+        return _analyse_batch(docs, vectors)
+    global _worker_vectors
+    _worker_vectors = vectors  # inherited by the forked workers, not pickled
+    size = -(-len(docs) // (procs * 4))
+    chunks = [docs[i : i + size] for i in range(0, len(docs), size)]
+    with multiprocessing.get_context("fork").Pool(procs) as pool:
+        return [a for chunk in pool.map(_analyse_in_worker, chunks) for a in chunk]
+
+
 class _Vocabulary:
     """Feature name -> column, growing as articles arrive."""
 
@@ -230,20 +282,21 @@ class Ranker:
         )
 
     @classmethod
-    def build(cls, docs: list[RankDoc], vectors: WordVectors) -> "Ranker":
+    def build(cls, docs: list[RankDoc], vectors: WordVectors, procs: int = 1) -> "Ranker":
         """Ranking data for these articles."""
         ranker = cls.empty()
-        ranker.upsert(docs, vectors)
+        ranker.upsert(docs, vectors, procs)
         return ranker
 
-    def upsert(self, docs: list[RankDoc], vectors: WordVectors) -> None:
-        """Add these articles, replacing any with the same slug."""
+    def upsert(self, docs: list[RankDoc], vectors: WordVectors, procs: int = 1) -> None:
+        """Add these articles, replacing any with the same slug; with `procs` > 1 the
+        articles are analysed in that many processes."""
         if not docs:
             return
         self.remove([d.slug for d in docs])
-        term_rows = [self.terms.row(_with_roots(terms(d.bm25_text()))) for d in docs]
-        letter_rows = [self.letters_vocab.row(letter_counts(d.letters_text())) for d in docs]
-        texts = [d.meaning_text() for d in docs]
+        parts = _analyse(docs, vectors, procs)
+        term_rows = [self.terms.row(p.terms) for p in parts]
+        letter_rows = [self.letters_vocab.row(p.letters) for p in parts]
         width_t, width_l = len(self.terms.names), len(self.letters_vocab.names)
         self._tf = sp.vstack([_widen(self._tf, width_t), _stack(term_rows, width_t)]).tocsr()
         self._letters = sp.vstack(
@@ -251,15 +304,13 @@ class Ranker:
         ).tocsr()
         lengths = [sum(r.values()) for r in term_rows]
         self._lengths = np.concatenate([self._lengths, np.asarray(lengths, np.float32)])
-        self.navec = np.vstack([self.navec, vectors.navec(texts).astype(np.float16)])
-        self.llama = np.vstack([self.llama, vectors.wordllama(texts).astype(np.float16)])
-        lines = [d.lines() for d in docs]
-        flat = [line for group in lines for line in group]
+        self.navec = np.vstack([self.navec, *[p.navec for p in parts]])
+        self.llama = np.vstack([self.llama, *[p.llama for p in parts]])
         first = len(self.meta)
-        owners = [first + i for i, group in enumerate(lines) for _ in group]
+        owners = [first + i for i, p in enumerate(parts) for _ in range(len(p.line_navec))]
         self.line_owner = np.concatenate([self.line_owner, np.asarray(owners, np.int32)])
-        self.line_navec = np.vstack([self.line_navec, vectors.navec(flat).astype(np.float16)])
-        self.line_llama = np.vstack([self.line_llama, vectors.wordllama(flat).astype(np.float16)])
+        self.line_navec = np.vstack([self.line_navec, *[p.line_navec for p in parts]])
+        self.line_llama = np.vstack([self.line_llama, *[p.line_llama for p in parts]])
         self.meta += [
             {
                 "slug": d.slug,

@@ -14,6 +14,7 @@ is then a dot product. Both models are optional: without the packages (or with
 
 import importlib.util
 import logging
+import os
 import re
 import threading
 from functools import lru_cache
@@ -30,6 +31,8 @@ from wordllama.inference import WordLlamaInference
 from portal.kb.analysis import STOP_WORDS, fold
 
 log = logging.getLogger(__name__)
+# The tokenizer's own threads would not survive the forked processes of an index build.
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 NAVEC_DIM = 300
 WORDLLAMA_DIM = 256
@@ -53,7 +56,9 @@ class WordVectors:
         return self._navec is not None or self._wordllama is not None
 
     def _lemma_uncached(self, word: str) -> str:
-        if self._morph is None or not _CYRILLIC.search(word):
+        # Guessing the lemma of a word the dictionary lacks is slow and rarely finds a
+        # vector: such words are looked up as they are.
+        if self._morph is None or not _CYRILLIC.search(word) or not self._morph.word_is_known(word):
             return word
         return self._morph.parse(word)[0].normal_form.replace("ё", "е")
 
