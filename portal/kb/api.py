@@ -1,13 +1,12 @@
 """JSON search API: `/api/search` and `/api/suggest`."""
 
 from flask import Blueprint, jsonify, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from portal.extensions import limiter
 from portal.kb.forms import MAX_EXCLUDED, ApiSearchForm, ApiSuggestForm
 from portal.kb.index import SearchResults
-from portal.kb.services import rendered, search_index
+from portal.kb.services import reader_language, rendered, search_index
 
 bp = Blueprint("kb_api", __name__, url_prefix="/api")
 
@@ -78,7 +77,7 @@ def suggest():
         form.q.data,
         lang=form.lang.data or None,
         limit=form.limit.data or 5,
-        prefer_lang=str(get_locale()),
+        prefer_lang=reader_language(form.q.data or ""),
         exclude=excluded,
     )
     return jsonify(results_json(results))

@@ -478,13 +478,16 @@ class WhooshSearchIndex:
         if exclude:
             order = [p for p in order if ranker.slugs[p] not in exclude]
         if one_language:
-            seen, kept = set(), []
+            # One entry per article, at the place of its best copy, in the reader's
+            # language whenever that copy was found too.
+            groups: dict[str, list[int]] = {}
             for p in order:
                 key = ranker.meta[p].get("translation_of") or ranker.slugs[p]
-                if key not in seen:
-                    seen.add(key)
-                    kept.append(p)
-            order = kept
+                groups.setdefault(key, []).append(p)
+            order = [
+                next((p for p in copies if ranker.langs[p] == prefer_lang), copies[0])
+                for copies in groups.values()
+            ]
         return order
 
     def _hit(self, f: dict, score, stems, units, typing) -> Hit:

@@ -39,22 +39,29 @@ LETTERS_BODY_CHARS = 1000
 MEANING_BODY_CHARS = 1500
 K1, B = 1.2, 0.75
 PARALLEL_FROM = 200
+# Words earn weight when the best article holds most of them: a knowledge base whose
+# articles use the customer's words (BM25 up to this weight); scattered overlaps do not.
+COVERED_BM25 = 0.5
+COVERAGE_POWER = 2
 # Each article is also compared line by line: a question close to one of its lines counts.
 MAX_LINES, BODY_LINES = 40, 12
 MIN_LINE_CHARS, MAX_LINE_CHARS = 8, 200
 NGRAMS = (1, 4)
+# The questions editors list in an article's front matter are how customers ask: the
+# closest of them is a signal of its own.
+QUESTIONS_WEIGHT = 1.0
 # Signal weights per question language: BM25, letters, navec and WordLlama on the whole
-# article, then navec and WordLlama on its closest line.
+# article, then navec and WordLlama on its closest line, then its closest listed question.
 WEIGHTS = {
-    "ru": (0.0, 0.75, 1.0, 1.5, 0.5, 0.5),
-    "en": (0.5, 0.75, 0.5, 1.5, 0.0, 1.0),
+    "ru": (0.0, 0.75, 1.0, 1.5, 0.5, 0.5, QUESTIONS_WEIGHT),
+    "en": (0.5, 0.75, 0.5, 1.5, 0.0, 1.0, QUESTIONS_WEIGHT),
 }
 # A suggestion may share no word with the question when it is among the best few by
 # meaning, close to the best, and the question means something to the models.
 MEANING_FLOOR = 0.3
 # A question this close to a phrase readers taught (0-1) lifts its article by up to this much.
-LEARNED_FLOOR = 0.6
-LEARNED_WEIGHT = 2.5
+LEARNED_FLOOR = 0.7
+LEARNED_WEIGHT = 3.5
 # Below these similarities a question means nothing to the models ("xyzzy", "asdf qwer");
 # letters are no evidence alone: any text shares some with any article.
 EVIDENCE = {"navec": 0.35, "wordllama": 0.35}
@@ -160,6 +167,7 @@ class _Analysed:
     llama: np.ndarray
     line_navec: np.ndarray
     line_llama: np.ndarray
+    line_question: np.ndarray
 
 
 def _analyse_batch(docs: list[RankDoc], vectors: WordVectors) -> list[_Analysed]:
@@ -168,6 +176,8 @@ def _analyse_batch(docs: list[RankDoc], vectors: WordVectors) -> list[_Analysed]
     out = []
     for i, doc in enumerate(docs):
         lines = doc.lines()
+        asked = np.zeros(len(lines), bool)
+        asked[1 : 1 + len(doc.questions)] = True
         out.append(
             _Analysed(
                 _with_roots(terms(doc.bm25_text())),
@@ -176,6 +186,7 @@ def _analyse_batch(docs: list[RankDoc], vectors: WordVectors) -> list[_Analysed]
                 llama[i : i + 1],
                 vectors.navec(lines).astype(np.float16),
                 vectors.wordllama(lines).astype(np.float16),
+                asked,
             )
         )
     return out
@@ -248,6 +259,7 @@ class Ranker:
         navec,
         llama,
         line_owner=None,
+        line_question=None,
         line_navec=None,
         line_llama=None,
     ):
@@ -260,6 +272,9 @@ class Ranker:
         self.navec = navec
         self.llama = llama
         self.line_owner = np.zeros(0, np.int32) if line_owner is None else line_owner
+        self.line_question = (
+            np.zeros(len(self.line_owner), bool) if line_question is None else line_question
+        )
         self.line_navec = np.zeros((0, NAVEC_DIM), np.float16) if line_navec is None else line_navec
         self.line_llama = (
             np.zeros((0, WORDLLAMA_DIM), np.float16) if line_llama is None else line_llama
@@ -309,6 +324,7 @@ class Ranker:
         first = len(self.meta)
         owners = [first + i for i, p in enumerate(parts) for _ in range(len(p.line_navec))]
         self.line_owner = np.concatenate([self.line_owner, np.asarray(owners, np.int32)])
+        self.line_question = np.concatenate([self.line_question, *[p.line_question for p in parts]])
         self.line_navec = np.vstack([self.line_navec, *[p.line_navec for p in parts]])
         self.line_llama = np.vstack([self.line_llama, *[p.line_llama for p in parts]])
         self.meta += [
@@ -339,6 +355,7 @@ class Ranker:
         renumber[keep] = np.arange(len(keep), dtype=np.int32)
         kept_lines = renumber[self.line_owner] >= 0
         self.line_owner = renumber[self.line_owner[kept_lines]]
+        self.line_question = self.line_question[kept_lines]
         self.line_navec = self.line_navec[kept_lines]
         self.line_llama = self.line_llama[kept_lines]
         self._prepare()
@@ -360,6 +377,7 @@ class Ranker:
                 navec=self.navec,
                 llama=self.llama,
                 line_owner=self.line_owner,
+                line_question=self.line_question,
                 line_navec=self.line_navec,
                 line_llama=self.line_llama,
             )
@@ -400,6 +418,7 @@ class Ranker:
                 z["navec"],
                 z["llama"],
                 z["line_owner"],
+                z["line_question"],
                 z["line_navec"],
                 z["line_llama"],
             )
@@ -423,6 +442,7 @@ class Ranker:
             self._line_navec32 = np.zeros((0, NAVEC_DIM), np.float32)
             self._line_llama32 = np.zeros((0, WORDLLAMA_DIM), np.float32)
             self._line_starts = np.zeros(0, np.int64)
+            self._line_question = np.zeros(0, bool)
             return
         tf = self._tf.tocoo()
         df = np.bincount(tf.col, minlength=tf.shape[1]).astype(np.float32)
@@ -445,6 +465,7 @@ class Ranker:
         self._llama32 = self.llama.astype(np.float32)
         order = np.argsort(self.line_owner, kind="stable")
         self._line_owner = self.line_owner[order]
+        self._line_question = self.line_question[order]
         self._line_navec32 = self.line_navec[order].astype(np.float32)
         self._line_llama32 = self.line_llama[order].astype(np.float32)
         self._line_starts = np.flatnonzero(np.r_[True, np.diff(self._line_owner) != 0])
@@ -477,16 +498,37 @@ class Ranker:
         values /= np.linalg.norm(values) or 1.0
         return np.asarray(self._tfidf[:, cols] @ values).ravel()
 
-    def closest_line(self, vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
-        """Per article, the cosine of its line closest to the question."""
+    def closest_question(self, question: "Question", language: str) -> np.ndarray:
+        """Per article, the similarity of its closest `questions:` entry (0 without any)."""
+        if not self._line_question.any():
+            return np.zeros(len(self), np.float32)
+        similarity = self._line_llama32 @ question.llama
+        if language == "ru":
+            similarity = 0.5 * similarity + 0.5 * (self._line_navec32 @ question.navec)
+        return np.maximum(self._per_article(np.where(self._line_question, similarity, -1.0)), 0)
+
+    def _per_article(self, similarity: np.ndarray) -> np.ndarray:
+        """The best of each article's lines (lines are kept sorted by article)."""
         best = np.zeros(len(self), np.float32)
-        if not len(self._line_owner):
-            return best
-        similarity = vectors @ query
         best[self._line_owner[self._line_starts]] = np.maximum.reduceat(
             similarity, self._line_starts
         )
         return best
+
+    def closest_line(self, vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
+        """Per article, the cosine of its line closest to the question."""
+        if not len(self._line_owner):
+            return np.zeros(len(self), np.float32)
+        return self._per_article(vectors @ query)
+
+    def coverage(self, stems: dict[str, float], position: int) -> float:
+        """Share of the question's words (not prefixes) that an article contains."""
+        words = [s for s, weight in stems.items() if weight >= 1.0]
+        if not words:
+            return 0.0
+        cols = [self.terms.index[s] for s in words if s in self.terms.index]
+        present = self._tf[position, cols].count_nonzero() if cols else 0
+        return (present / len(words)) ** COVERAGE_POWER
 
     def score(
         self,
@@ -516,6 +558,7 @@ class Ranker:
             "wordllama line": self.closest_line(self._line_llama32, question.llama)
             if weights[5]
             else None,
+            "questions": self.closest_question(question, language),
         }
         fused = np.zeros(len(self), np.float32)
         evidence = False
@@ -525,6 +568,8 @@ class Ranker:
             signal = np.where(mask, np.maximum(signal, 0), 0)
             top = float(signal.max()) if len(signal) else 0.0
             evidence |= top >= EVIDENCE.get(name, float("inf"))
+            if name == "bm25" and top > 0:
+                weight = max(weight, COVERED_BM25 * self.coverage(stems, int(signal.argmax())))
             if weight and top > 0:
                 fused += weight * signal / top
         found = lexical > 0

@@ -1,10 +1,12 @@
 """Knowledge-base services the views call: the index, rendering, votes, listings."""
 
+import re
 import time
 from collections import OrderedDict
 from pathlib import Path, PurePosixPath
 
 from flask import current_app, url_for
+from flask_babel import get_locale
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
@@ -29,6 +31,18 @@ def open_index(articles_dir: Path, index_dir: Path, vectors: bool = True) -> Who
 
 
 LEARNED_CHECK_SECONDS = 5.0
+_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+_LATIN_WORD = re.compile(r"\b[a-z]{2,}\b", re.IGNORECASE)
+
+
+def reader_language(text: str) -> str:
+    """The language a reader writes in: Russian if the text has Cyrillic, English if it
+    is a few Latin words ("CRM" alone may be either), else the interface language."""
+    if _CYRILLIC.search(text):
+        return "ru"
+    if len(_LATIN_WORD.findall(text)) >= 2:
+        return "en"
+    return str(get_locale())
 
 
 def search_index() -> SearchIndex:

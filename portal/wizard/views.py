@@ -23,7 +23,7 @@ from portal.analytics.services import record_funnel, rejected_articles
 from portal.coupons.services import CouponError
 from portal.extensions import db, limiter
 from portal.forms import ActionForm, choices
-from portal.kb.services import search_index
+from portal.kb.services import reader_language, search_index
 from portal.tickets.access import can_view
 from portal.tickets.attachments import StoredUpload
 from portal.tickets.categories import configured_categories as _categories
@@ -71,12 +71,16 @@ def _suggestions(draft=None, record: bool = True) -> list:
     text = services.request_text(draft) if draft else ""
     if not text.strip():
         return []
-    hits = search_index().suggest(
-        text + " ",
-        limit=SUGGESTIONS,
-        prefer_lang=str(get_locale()),
-        exclude=rejected_articles(draft.id) if draft else frozenset(),
-    ).hits
+    hits = (
+        search_index()
+        .suggest(
+            text + " ",
+            limit=SUGGESTIONS,
+            prefer_lang=reader_language(text),
+            exclude=rejected_articles(draft.id) if draft else frozenset(),
+        )
+        .hits
+    )
     if hits and draft is not None and record:
         record_funnel("suggestions_shown", draft.id, data={"slugs": [h.slug for h in hits]})
         db.session.commit()
