@@ -450,8 +450,11 @@ class WhooshSearchIndex:
         order = self._order(ranker, scores, prefer_lang if not lang else None, typing, exclude)
         start = (page - 1) * per_page
         hits = []
-        for position in order[start : start + per_page]:
-            fields = searcher.document(slug=ranker.slugs[position])
+        for position in order[start : start + per_page].tolist():
+            if typing:  # a suggestion shows the summary, which ranking keeps
+                fields = ranker.meta[position]
+            else:
+                fields = searcher.document(slug=ranker.slugs[position])
             if fields:
                 hits.append(self._hit(fields, scores.fused[position], stems, units, typing))
         return SearchResults(text, hits, len(order), page, per_page, suggestion, bool(fixes), stems)
@@ -468,27 +471,33 @@ class WhooshSearchIndex:
         return mask
 
     @staticmethod
-    def _order(ranker: Ranker, scores: Scores, prefer_lang, one_language, exclude) -> list[int]:
+    def _order(ranker: Ranker, scores: Scores, prefer_lang, one_language, exclude) -> np.ndarray:
         """Found articles best first: the reader's language leads among near-equals, and
-        for typing each article shows in one language only."""
-        order = scores.ranked()
-        if prefer_lang:
-            boost = {p: PREFERENCE if ranker.langs[p] == prefer_lang else 1.0 for p in order}
-            order.sort(key=lambda p: -scores.fused[p] * boost[p])
-        if exclude:
-            order = [p for p in order if ranker.slugs[p] not in exclude]
-        if one_language:
-            # One entry per article, at the place of its best copy, in the reader's
-            # language whenever that copy was found too.
-            groups: dict[str, list[int]] = {}
-            for p in order:
-                key = ranker.meta[p].get("translation_of") or ranker.slugs[p]
-                groups.setdefault(key, []).append(p)
-            order = [
-                next((p for p in copies if ranker.langs[p] == prefer_lang), copies[0])
-                for copies in groups.values()
-            ]
-        return order
+        for typing each article shows once, in the reader's language when that copy was
+        found too."""
+        found = scores.found.copy()
+        for slug in exclude:
+            if slug in ranker.position:
+                found[ranker.position[slug]] = False
+        positions = np.flatnonzero(found)
+        key = scores.fused[positions]
+        preferred = ranker.langs[positions] == prefer_lang if prefer_lang else None
+        if preferred is not None:
+            key = key * np.where(preferred, PREFERENCE, 1.0)
+        positions = positions[np.argsort(-key, kind="stable")]
+        if not one_language or not len(positions):
+            return positions
+        groups = ranker.groups[positions]
+        _, first = np.unique(groups, return_index=True)
+        first.sort()
+        chosen = positions[first]
+        mine = positions[ranker.langs[positions] == prefer_lang] if prefer_lang else positions[:0]
+        if len(mine):
+            # The best copy in the reader's language of each article, where there is one.
+            kinds, best = np.unique(ranker.groups[mine], return_index=True)
+            at = np.minimum(np.searchsorted(kinds, groups[first]), len(kinds) - 1)
+            chosen = np.where(kinds[at] == groups[first], mine[best[at]], chosen)
+        return chosen
 
     def _hit(self, f: dict, score, stems, units, typing) -> Hit:
         prefix = next((u.prefix for u in units if u.prefix), None) if typing else None

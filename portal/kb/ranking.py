@@ -32,7 +32,7 @@ from portal.kb.vectors import NAVEC_DIM, WORDLLAMA_DIM, WordVectors
 
 DATA_FILE = "ranking.npz"
 META_FILE = "ranking.json"
-FORMAT = 1
+FORMAT = 2
 # How often each part of an article counts for BM25 (BM25F-style repetition).
 REPEATS = {"title": 4, "tags": 3, "questions": 3, "summary": 2, "body": 1}
 LETTERS_BODY_CHARS = 1000
@@ -119,6 +119,12 @@ def _word_ngrams(word: str) -> tuple[str, ...]:
     return tuple(
         padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)
     )
+
+
+def cosines(rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
+    """Dot products of unit rows and a unit vector. numpy's own loop: on the BLAS builds
+    some machines need (OPENBLAS_CORETYPE pinned) a matrix-vector product is 5-10x slower."""
+    return np.einsum("ij,j->i", rows, vector)
 
 
 def letter_counts(text: str) -> Counter:
@@ -333,6 +339,8 @@ class Ranker:
                 "lang": d.lang,
                 "category": d.category,
                 "translation_of": d.translation_of,
+                "title": d.title,
+                "summary": d.summary,
             }
             for d in docs
         ]
@@ -431,6 +439,11 @@ class Ranker:
         self.slugs = [m["slug"] for m in self.meta]
         self.position = {s: i for i, s in enumerate(self.slugs)}
         self.langs = np.asarray([m["lang"] for m in self.meta])
+        keys: dict[str, int] = {}
+        self.groups = np.asarray(
+            [keys.setdefault(m.get("translation_of") or m["slug"], len(keys)) for m in self.meta],
+            dtype=np.int64,
+        )
         self.categories = np.asarray([m["category"] for m in self.meta])
         if n == 0:
             self._bm25 = sp.csc_matrix((0, 0), dtype=np.float32)
@@ -498,28 +511,22 @@ class Ranker:
         values /= np.linalg.norm(values) or 1.0
         return np.asarray(self._tfidf[:, cols] @ values).ravel()
 
-    def closest_question(self, question: "Question", language: str) -> np.ndarray:
+    def closest_question(self, lines_llama, lines_navec, language: str) -> np.ndarray:
         """Per article, the similarity of its closest `questions:` entry (0 without any)."""
         if not self._line_question.any():
             return np.zeros(len(self), np.float32)
-        similarity = self._line_llama32 @ question.llama
-        if language == "ru":
-            similarity = 0.5 * similarity + 0.5 * (self._line_navec32 @ question.navec)
+        similarity = lines_llama if language != "ru" else 0.5 * (lines_llama + lines_navec)
         return np.maximum(self._per_article(np.where(self._line_question, similarity, -1.0)), 0)
 
     def _per_article(self, similarity: np.ndarray) -> np.ndarray:
         """The best of each article's lines (lines are kept sorted by article)."""
         best = np.zeros(len(self), np.float32)
+        if not len(self._line_owner):
+            return best
         best[self._line_owner[self._line_starts]] = np.maximum.reduceat(
             similarity, self._line_starts
         )
         return best
-
-    def closest_line(self, vectors: np.ndarray, query: np.ndarray) -> np.ndarray:
-        """Per article, the cosine of its line closest to the question."""
-        if not len(self._line_owner):
-            return np.zeros(len(self), np.float32)
-        return self._per_article(vectors @ query)
 
     def coverage(self, stems: dict[str, float], position: int) -> float:
         """Share of the question's words (not prefixes) that an article contains."""
@@ -547,18 +554,17 @@ class Ranker:
         mask = np.ones(len(self), bool) if allowed is None else allowed
         lexical = np.where(mask, self.bm25(with_roots(stems)), 0)
         question = Question(text, vectors)
+        # Each line once against the question; every line signal reads these.
+        lines_navec = cosines(self._line_navec32, question.navec)
+        lines_llama = cosines(self._line_llama32, question.llama)
         signals = {
             "bm25": lexical,
             "letters": self.letters(text),
-            "navec": self._navec32 @ question.navec,
-            "wordllama": self._llama32 @ question.llama,
-            "navec line": self.closest_line(self._line_navec32, question.navec)
-            if weights[4]
-            else None,
-            "wordllama line": self.closest_line(self._line_llama32, question.llama)
-            if weights[5]
-            else None,
-            "questions": self.closest_question(question, language),
+            "navec": cosines(self._navec32, question.navec),
+            "wordllama": cosines(self._llama32, question.llama),
+            "navec line": self._per_article(lines_navec) if weights[4] else None,
+            "wordllama line": self._per_article(lines_llama) if weights[5] else None,
+            "questions": self.closest_question(lines_llama, lines_navec, language),
         }
         fused = np.zeros(len(self), np.float32)
         evidence = False
@@ -624,8 +630,9 @@ class Learned:
         best = np.zeros(len(position), np.float32)
         if not self.slugs:
             return best
-        meaning = (self.navec if language == "ru" else self.llama) @ (
-            question.navec if language == "ru" else question.llama
+        meaning = cosines(
+            self.navec if language == "ru" else self.llama,
+            question.navec if language == "ru" else question.llama,
         )
         for i, slug in enumerate(self.slugs):
             at = position.get(slug)
