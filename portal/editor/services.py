@@ -28,6 +28,7 @@ from portal.kb.articles import (
 )
 from portal.kb.indexing import update_articles
 from portal.kb.services import search_index
+from portal.kb.vectors import word_vectors
 
 
 class EditorError(ValueError):
@@ -173,7 +174,13 @@ def _questions_only(existing: Article, current: str, edited: Article) -> tuple[s
 
 
 def _reindex(upsert: list[Article], remove: list[str]) -> None:
-    update_articles(articles_root(), current_app.config["PORTAL_INDEX_DIR"], upsert, remove)
+    update_articles(
+        articles_root(),
+        current_app.config["PORTAL_INDEX_DIR"],
+        upsert,
+        remove,
+        word_vectors(current_app.config["PORTAL_SEARCH_VECTORS"]),
+    )
     search_index().invalidate()
 
 

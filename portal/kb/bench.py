@@ -8,6 +8,7 @@ hit every article and measure nothing real).
 
 import random
 import re
+import resource
 import statistics
 import tempfile
 import time
@@ -178,6 +179,7 @@ def run(sizes: list[int], n_queries: int, procs: int, echo=print) -> list[dict]:
                         "p99_ms": _percentile(times, 99),
                         "max_ms": max(times),
                         "qps": len(times) / (sum(times) / 1000),
+                        "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                     }
                 )
     return rows
@@ -186,13 +188,14 @@ def run(sizes: list[int], n_queries: int, procs: int, echo=print) -> list[dict]:
 def table(rows: list[dict]) -> str:
     """The rows as a Markdown table (README-ready)."""
     head = (
-        "| articles | build s | index MB | endpoint | queries | p50 ms | p99 ms | max ms | req/s |"
+        "| articles | build s | index MB | endpoint | queries | p50 ms | p99 ms | max ms | req/s "
+        "| peak RSS MB |"
     )
-    lines = [head, "|---:|---:|---:|---|---:|---:|---:|---:|---:|"]
+    lines = [head, "|---:|---:|---:|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         lines.append(
             f"| {r['articles']:,} | {r['build_s']:.1f} | {r['index_mb']:.1f} | {r['endpoint']} "
             f"| {r['queries']} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['max_ms']:.1f} "
-            f"| {r['qps']:.0f} |"
+            f"| {r['qps']:.0f} | {r['rss_mb']:.0f} |"
         )
     return "\n".join(lines)
