@@ -27,7 +27,7 @@ from portal.kb.vectors import WordVectors, word_vectors
 
 # Bump when the schema, the analysis or the ranking data change: older indexes are then
 # rebuilt, not reused.
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 SCHEMA_FILE = "portal-schema-version"
 # Field weights are applied BM25F-style, as repetitions in one scoring field:
 # a title word counts four times, a tag three, a summary word twice, a body word once.

@@ -19,6 +19,7 @@ import math
 import multiprocessing
 import os
 import re
+import zlib
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -32,7 +33,7 @@ from portal.kb.vectors import NAVEC_DIM, WORDLLAMA_DIM, WordVectors
 
 DATA_FILE = "ranking.npz"
 META_FILE = "ranking.json"
-FORMAT = 2
+FORMAT = 3
 # How often each part of an article counts for BM25 (BM25F-style repetition).
 REPEATS = {"title": 4, "tags": 3, "questions": 3, "summary": 2, "body": 1}
 LETTERS_BODY_CHARS = 1000
@@ -47,6 +48,7 @@ COVERAGE_POWER = 2
 MAX_LINES, BODY_LINES = 40, 12
 MIN_LINE_CHARS, MAX_LINE_CHARS = 8, 200
 NGRAMS = (1, 4)
+LETTER_SPACE = 2**20
 # The questions editors list in an article's front matter are how customers ask: the
 # closest of them is a signal of its own.
 QUESTIONS_WEIGHT = 1.0
@@ -113,11 +115,15 @@ class RankDoc:
 
 
 @lru_cache(maxsize=200_000)
-def _word_ngrams(word: str) -> tuple[str, ...]:
+def _word_ngrams(word: str) -> tuple[int, ...]:
+    """The hashed character n-grams of a word: no vocabulary to share between processes,
+    collisions too rare to matter among 2^20 columns."""
     padded = f" {word} "
     low, high = NGRAMS
     return tuple(
-        padded[i : i + n] for n in range(low, high + 1) for i in range(len(padded) - n + 1)
+        zlib.crc32(padded[i : i + n].encode()) & (LETTER_SPACE - 1)
+        for n in range(low, high + 1)
+        for i in range(len(padded) - n + 1)
     )
 
 
@@ -128,7 +134,7 @@ def cosines(rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
 
 
 def letter_counts(text: str) -> Counter:
-    """Character n-grams inside each word of a text (scikit-learn's "char_wb")."""
+    """Hashed character n-grams inside each word of a text (scikit-learn's "char_wb")."""
     counts: Counter = Counter()
     for word in _WORD.findall(fold(text)):
         counts.update(_word_ngrams(word))
@@ -258,7 +264,6 @@ class Ranker:
         self,
         meta: list[dict],
         term_vocab,
-        letter_vocab,
         tf,
         lengths,
         letters,
@@ -271,7 +276,6 @@ class Ranker:
     ):
         self.meta = meta
         self.terms = term_vocab
-        self.letters_vocab = letter_vocab
         self._tf = tf
         self._lengths = lengths
         self._letters = letters
@@ -294,10 +298,9 @@ class Ranker:
         return cls(
             [],
             _Vocabulary(),
-            _Vocabulary(),
             sp.csr_matrix((0, 0), dtype=np.float32),
             np.zeros(0, np.float32),
-            sp.csr_matrix((0, 0), dtype=np.float32),
+            sp.csr_matrix((0, LETTER_SPACE), dtype=np.float32),
             np.zeros((0, NAVEC_DIM), np.float16),
             np.zeros((0, WORDLLAMA_DIM), np.float16),
         )
@@ -317,8 +320,8 @@ class Ranker:
         self.remove([d.slug for d in docs])
         parts = _analyse(docs, vectors, procs)
         term_rows = [self.terms.row(p.terms) for p in parts]
-        letter_rows = [self.letters_vocab.row(p.letters) for p in parts]
-        width_t, width_l = len(self.terms.names), len(self.letters_vocab.names)
+        letter_rows = [dict(p.letters) for p in parts]
+        width_t, width_l = len(self.terms.names), LETTER_SPACE
         self._tf = sp.vstack([_widen(self._tf, width_t), _stack(term_rows, width_t)]).tocsr()
         self._letters = sp.vstack(
             [_widen(self._letters, width_l), _stack(letter_rows, width_l)]
@@ -393,7 +396,6 @@ class Ranker:
             "format": FORMAT,
             "docs": self.meta,
             "terms": self.terms.names,
-            "letters": self.letters_vocab.names,
         }
         meta_tmp.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         # The data file first: a reader that sees the new metadata finds matching data.
@@ -414,12 +416,11 @@ class Ranker:
             )
             letters = sp.csr_matrix(
                 (z["letters_data"], z["letters_indices"], z["letters_indptr"]),
-                shape=(n, len(meta["letters"])),
+                shape=(n, LETTER_SPACE),
             )
             return cls(
                 meta["docs"],
                 _Vocabulary(meta["terms"]),
-                _Vocabulary(meta["letters"]),
                 tf,
                 z["lengths"],
                 letters,
@@ -448,7 +449,8 @@ class Ranker:
         if n == 0:
             self._bm25 = sp.csc_matrix((0, 0), dtype=np.float32)
             self._tfidf = sp.csc_matrix((0, 0), dtype=np.float32)
-            self._letter_idf = np.zeros(0, np.float32)
+            self._letter_idf = np.zeros(LETTER_SPACE, np.float32)
+            self._letter_df = np.zeros(LETTER_SPACE, np.int64)
             self._navec32 = np.zeros((0, NAVEC_DIM), np.float32)
             self._llama32 = np.zeros((0, WORDLLAMA_DIM), np.float32)
             self._line_owner = np.zeros(0, np.int32)
@@ -465,8 +467,8 @@ class Ranker:
         weights = tf.data * (K1 + 1) / (tf.data + norm) * idf[tf.col]
         self._bm25 = sp.csc_matrix((weights.astype(np.float32), (tf.row, tf.col)), shape=tf.shape)
         letters = self._letters.tocoo()
-        ldf = np.bincount(letters.col, minlength=letters.shape[1]).astype(np.float32)
-        self._letter_idf = (np.log((1 + n) / (1 + ldf)) + 1).astype(np.float32)
+        self._letter_df = np.bincount(letters.col, minlength=LETTER_SPACE)
+        self._letter_idf = (np.log((1 + n) / (1 + self._letter_df)) + 1).astype(np.float32)
         values = (1 + np.log(letters.data)) * self._letter_idf[letters.col]
         tfidf = sp.csr_matrix(
             (values.astype(np.float32), (letters.row, letters.col)), letters.shape
@@ -497,17 +499,12 @@ class Ranker:
     def letters(self, text: str) -> np.ndarray:
         """Cosine of character n-grams of every article and the text."""
         counts = letter_counts(text)
-        known = [
-            (self.letters_vocab.index[g], c)
-            for g, c in counts.items()
-            if g in self.letters_vocab.index
-        ]
+        known = [(g, c) for g, c in counts.items() if self._letter_df[g]]
         if not known:
             return np.zeros(len(self), np.float32)
-        cols = np.asarray([c for c, _ in known])
-        values = (1 + np.log(np.asarray([v for _, v in known], np.float32))) * self._letter_idf[
-            cols
-        ]
+        cols = np.asarray([g for g, _ in known])
+        values = 1 + np.log(np.asarray([c for _, c in known], np.float32))
+        values *= self._letter_idf[cols]
         values /= np.linalg.norm(values) or 1.0
         return np.asarray(self._tfidf[:, cols] @ values).ravel()
 
