@@ -13,6 +13,7 @@ from markdown.extensions.toc import slugify_unicode
 from markdown.treeprocessors import Treeprocessor
 
 from portal.kb.articles import link_target
+from portal.kb.markup_limits import LimitsExtension
 
 ALLOWED_TAGS = {
     "a",
@@ -131,13 +132,26 @@ def render(body: str, source_path: str = "", resolve: LinkResolver | None = None
     extensions: list = ["tables", "fenced_code", "sane_lists", "toc"]
     if resolve is not None:
         extensions.append(_InternalLinksExtension(resolve, source_path))
+    extensions.append(LimitsExtension(len(body)))
     md = markdown.Markdown(
         extensions=extensions,
         extension_configs={"toc": {"slugify": slugify_unicode, "toc_depth": "2-3"}},
         output_format="html",
     )
-    raw = md.convert(body)
+    try:
+        raw = md.convert(body)
+    except RecursionError:
+        # Markup nested past what the limits catch (inline markup inside inline markup):
+        # the reader still gets every word, as plain paragraphs.
+        return Rendered(html=_as_text(body), toc=[])
     return Rendered(html=sanitize(raw), toc=[_toc_entry(t) for t in md.toc_tokens])
+
+
+def _as_text(body: str) -> str:
+    paragraphs = (p.strip() for p in re.split(r"\n\s*\n", body))
+    return "".join(
+        "<p>" + html.escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs if p
+    )
 
 
 def _toc_entry(token: dict) -> dict:
