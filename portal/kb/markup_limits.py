@@ -49,6 +49,9 @@ class ScanAllowance:
 
     def __init__(self, text_length: int):
         self.left = SCAN_PER_CHAR * text_length + SCAN_FLOOR
+        # The text and position after which the last search found no `]`: a run of `[`
+        # then costs one search, not one per bracket.
+        self.no_close: tuple[str | None, int] = (None, 0)
 
     def spend(self, chars: int) -> None:
         """Count characters a scan looked at."""
@@ -61,10 +64,15 @@ class _BoundedBrackets:
     allowance: ScanAllowance
 
     def getText(self, data: str, index: int) -> tuple[str, int, bool]:  # noqa: N802 - Markdown's API name
-        """The text up to the `]` that closes the `[` before `index`, as Python-Markdown finds it."""
+        """The text up to the `]` closing the `[` before `index`, as Python-Markdown finds it."""
+        seen, after = self.allowance.no_close
+        if seen is data and index >= after:
+            return "", len(data), False
         stop = min(len(data), index + self.allowance.left)
         if data.find("]", index, stop) == -1:
             self.allowance.spend(stop - index)
+            if stop == len(data):
+                self.allowance.no_close = (data, index)
             return "", stop, False
         depth = 1
         for match in _BRACKET.finditer(data, index, stop):
@@ -87,7 +95,9 @@ class _BoundedBrackets:
         href, title, end, handled = super().getLink(data, index)  # type: ignore[misc]
         # The scan stopped at `end` when it closed normally: with a title, or without a
         # quote on the way; otherwise it went on to the end of the text.
-        stopped = handled and end > index and (title is not None or not _has_quote(data, index, end))
+        stopped = (
+            handled and end > index and (title is not None or not _has_quote(data, index, end))
+        )
         self.allowance.spend(end - index if stopped else rest)
         return href, title, end, handled
 
