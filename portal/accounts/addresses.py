@@ -100,6 +100,9 @@ def _script(char: str) -> str | None:
 
 
 def mixes_scripts(email: str) -> bool:
-    """Whether the part before @ has letters of more than one script (Latin and Cyrillic…)."""
-    local, _domain = _unicode_parts(email)
-    return len({s for s in map(_script, local) if s}) > 1
+    """Whether the part before @, or a label of the domain, has letters of more than one
+    script (Latin and Cyrillic…)."""
+    local, domain = _unicode_parts(email)
+    return any(
+        len({s for s in map(_script, part) if s}) > 1 for part in [local, *domain.split(".")]
+    )

@@ -99,8 +99,13 @@ def register(
             send_confirmation(existing, links.confirm)
         db.session.commit()
         return None
-    if mixes_scripts(address) or _skeleton_taken(address):
+    # Refused whether or not a look-alike account exists, so the answer reveals nothing;
+    # and mail cannot reach a non-ASCII mailbox name anyway (no SMTPUTF8).
+    if not address.rpartition("@")[0].isascii() or mixes_scripts(address):
         raise AccountError("lookalike")
+    if _skeleton_taken(address):  # an older account it imitates: answered as for that one
+        generate_password_hash(password, method="scrypt")
+        return None
     user = User(
         email=address, name=name.strip(), role="customer", locale=locale, email_confirmed_at=None
     )

@@ -41,8 +41,8 @@ def account_error_message(error: services.AccountError) -> str:
         ),
         "inactive": _("This account is disabled. Please contact support."),
         "lookalike": _(
-            "This address mixes letters of different alphabets or looks like the address "
-            "of another account. Type it in one alphabet, or use another address."
+            "Type the part of the address before @ in Latin letters: addresses in other "
+            "alphabets, or mixing them, cannot receive our letters."
         ),
         "token_expired": _("The reset link has expired. Ask for a new one."),
         "token_invalid": _("The reset link is not valid or was already used. Ask for a new one."),
