@@ -1,6 +1,7 @@
 """Result snippets: the passage of an article that best matches the query,
 as plain pieces the template marks up (so nothing from the text is trusted as HTML)."""
 
+from bisect import bisect_left
 from dataclasses import dataclass
 
 from portal.kb.analysis import WORD, fold, stem
@@ -39,9 +40,11 @@ def make_snippet(text: str, stems: frozenset[str], prefix: str | None = None) ->
         cut = text[:WINDOW]
         end = cut.rfind(" ") if len(text) > WINDOW and " " in cut else len(cut)
         return Snippet((text[:end],), trailing=len(text) > end)
-    best_start, best_count = matches[0][0], 0
-    for i, (start, _) in enumerate(matches):
-        count = sum(1 for s, _ in matches[i:] if s < start + WINDOW)
+    starts = [s for s, _ in matches]
+    best_start, best_count = starts[0], 0
+    for i, start in enumerate(starts):
+        # Matches are in text order: those in the window end where the window does.
+        count = bisect_left(starts, start + WINDOW, lo=i) - i
         if count > best_count:
             best_start, best_count = start, count
     start = max(0, best_start - 40)
