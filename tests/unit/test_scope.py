@@ -312,7 +312,7 @@ def test_evaluation_counts():
 
 def test_load_cases_reads_sections_and_refuses_bad_cases(tmp_path):
     sections = load_sections(CASES)
-    assert list(sections) == ["cases", "holdout", "holdout_2", "holdout_3"]
+    assert list(sections) == ["cases", "holdout", "holdout_2", "holdout_3", "holdout_4"]
     assert len(load_cases(CASES)) == sum(map(len, sections.values()))
     bad = tmp_path / "cases.yml"
     bad.write_text("cases:\n  - {text: hello, expected: maybe}\n", "utf-8")
@@ -347,6 +347,7 @@ HOLDOUT_FLOORS = {
     "holdout": {"precision": 1.0, "out_of_scope": 0.8, "consultation": 0.8},
     "holdout_2": {"precision": 1.0, "out_of_scope": 0.75, "consultation": 0.6},
     "holdout_3": {"precision": 0.9, "out_of_scope": 0.65, "consultation": 0.7},
+    "holdout_4": {"precision": 1.0, "out_of_scope": 0.8, "consultation": 0.7},
 }
 
 
@@ -362,8 +363,9 @@ def test_holdouts(section):
         assert ev.recall(verdict) >= floors[verdict], figures(ev)
 
 
-def test_the_second_holdout_is_large_and_balanced():
-    cases = load_cases(CASES, "holdout_2")
+@pytest.mark.parametrize("section", ["holdout_2", "holdout_4"])
+def test_the_large_holdouts_are_balanced(section):
+    cases = load_cases(CASES, section)
     assert len(cases) >= 60
     refused = sum(c["expected"] != "in_scope" for c in cases)
     assert 0.35 <= refused / len(cases) <= 0.65
