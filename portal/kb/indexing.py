@@ -19,7 +19,7 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, STORED, TEXT, Schema
 
-from portal.kb.analysis import root_analyzer, spelling_analyzer, text_analyzer
+from portal.kb.analysis import root_analyzer, spelling_analyzer, text_analyzer, words
 from portal.kb.articles import Article, load_articles
 from portal.kb.markup import plain_lines, plain_text
 from portal.kb.ranking import RankDoc, Ranker, ranking_exists
@@ -82,6 +82,7 @@ def rank_doc(article: Article) -> RankDoc:
 def _document(article: Article) -> dict:
     text = plain_text(article.body)
     parts = {"title": article.title, "tags": " ".join(article.tags), "summary": article.summary}
+    head = " ".join([*parts.values(), *_questions(article)])
     head = _weighted(parts, HEAD_REPEATS)
     return {
         "slug": article.slug,
@@ -91,7 +92,8 @@ def _document(article: Article) -> dict:
         "translation_of": article.translation_of or "",
         "head": head,
         "head_roots": head,
-        "spell": f"{parts['title']} {parts['tags']} {parts['summary']} {text}",
+        # Each word once: the spelling list needs which articles have a word, not how often.
+        "spell": " ".join(dict.fromkeys(words(f"{head} {text}"))),
         "title": article.title,
         "summary": article.summary,
         "tag_list": article.tags,
