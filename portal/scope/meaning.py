@@ -5,7 +5,8 @@ Four similarities, as in search (`portal.kb.ranking`): lemmas (pymorphy3 for Rus
 Snowball stems for English, IDF-weighted), character 1-4-grams inside words (TF-IDF,
 which survives typos), Russian word vectors (navec) and WordLlama embeddings. Each
 label's score is the mean of its best few examples; a rule wins only when its score
-clears a floor and beats the in-scope score by a margin (both in the rules file).
+clears a floor and beats the in-scope score by a margin, and when enough of the
+request's nearest examples of all labels are that rule's (all in the rules file).
 Pure: no Flask, no database.
 """
 
@@ -200,6 +201,13 @@ class Meaning:
         (score, nearest), rule_id = max(scored)
         if nearest < 0 or score < settings["floor"] or score - in_scope < settings["margin"]:
             return None
+        if settings["nearest"]:
+            # A vote of the nearest examples of every label: a short product question
+            # that happens to echo one example of a rule is outvoted by its neighbours.
+            idx = np.flatnonzero(same)
+            top = idx[np.argsort(-sims[idx])[: settings["nearest"]]]
+            if int((labels[top] == rule_id).sum()) < settings["votes"]:
+                return None
         return MeaningMatch(rule_id, texts[nearest], round(score, 3), round(in_scope, 3))
 
     def learned_example(self, label: str, text: str) -> Example | None:

@@ -32,8 +32,9 @@ _RULE_KEYS = {
     "examples",
     "counter_examples",
 }
-# How clearly a request must be nearer a rule's examples than the in-scope ones.
-MEANING_DEFAULTS = {"margin": 0.1, "floor": 0.3, "neighbours": 2}
+# How clearly a request must be nearer a rule's examples than the in-scope ones; with
+# `nearest` > 0, at least `votes` of that many nearest examples must also be the rule's.
+MEANING_DEFAULTS = {"margin": 0.1, "floor": 0.3, "neighbours": 2, "nearest": 0, "votes": 0}
 
 
 class RulesError(ValueError):
@@ -171,9 +172,13 @@ def _meaning_settings(raw) -> dict:
     try:
         settings = {k: type(v)(raw.get(k, v)) for k, v in MEANING_DEFAULTS.items()}
     except (TypeError, ValueError):
-        raise RulesError("meaning: margin and floor are numbers, neighbours a count") from None
+        raise RulesError(
+            "meaning: margin and floor are numbers, neighbours, nearest and votes counts"
+        ) from None
     if settings["neighbours"] < 1:
         raise RulesError("meaning: neighbours must be at least 1")
+    if not 0 <= settings["votes"] <= settings["nearest"]:
+        raise RulesError("meaning: votes must be between 0 and nearest")
     return settings
 
 

@@ -344,10 +344,10 @@ def test_labelled_set():
 # (README gives the figures); below the aim of 0.95 and 0.9. No in-scope request
 # of any section may be refused.
 HOLDOUT_FLOORS = {
-    "holdout": {"precision": 1.0, "out_of_scope": 0.8, "consultation": 0.8},
-    "holdout_2": {"precision": 1.0, "out_of_scope": 0.75, "consultation": 0.6},
-    "holdout_3": {"precision": 0.9, "out_of_scope": 0.65, "consultation": 0.7},
-    "holdout_4": {"precision": 1.0, "out_of_scope": 0.8, "consultation": 0.7},
+    "holdout": {"precision": 1.0, "out_of_scope": 0.9, "consultation": 0.95},
+    "holdout_2": {"precision": 1.0, "out_of_scope": 0.95, "consultation": 0.9},
+    "holdout_3": {"precision": 1.0, "out_of_scope": 0.95, "consultation": 0.95},
+    "holdout_4": {"precision": 1.0, "out_of_scope": 0.65, "consultation": 0.6},
 }
 
 
