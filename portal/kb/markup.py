@@ -149,9 +149,7 @@ def render(body: str, source_path: str = "", resolve: LinkResolver | None = None
 
 def _as_text(body: str) -> str:
     paragraphs = (p.strip() for p in re.split(r"\n\s*\n", body))
-    return "".join(
-        "<p>" + html.escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs if p
-    )
+    return "".join("<p>" + html.escape(p).replace("\n", "<br>") + "</p>" for p in paragraphs if p)
 
 
 def _toc_entry(token: dict) -> dict:
