@@ -192,7 +192,8 @@ def forged(number: str, **headers) -> bytes:
 def thread(app, number: str) -> list[str]:
     with app.app_context():
         ticket = db.session.scalar(select(Ticket).where(Ticket.number == number))
-        return [m.body for m in db.session.scalars(select(Message).where(Message.ticket == ticket))]
+        query = select(Message).where(Message.ticket == ticket).order_by(Message.id)
+        return [m.body for m in db.session.scalars(query)]
 
 
 @pytest.mark.parametrize("configured", [None, AUTHSERV_ID])
