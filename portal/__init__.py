@@ -52,7 +52,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.editor import views as editor_views
     from portal.kb import api as kb_api
     from portal.kb import views as kb_views
-    from portal.kb.services import open_index
+    from portal.kb.services import open_index, warm_up_on_first_request
     from portal.scope import load_rules
     from portal.site import views as site_views
     from portal.tickets import views as ticket_views
@@ -78,6 +78,7 @@ def create_app(config: dict | None = None) -> Flask:
         settings["PORTAL_INDEX_DIR"],
         settings["PORTAL_SEARCH_VECTORS"],
     )
+    warm_up_on_first_request(app)
     app.extensions["ticket_categories"] = load_categories(settings["PORTAL_CATEGORIES_FILE"])
     for module in (
         site_views,

@@ -1,6 +1,7 @@
 """Knowledge-base services the views call: the index, rendering, votes, listings."""
 
 import re
+import threading
 import time
 from collections import OrderedDict
 from pathlib import Path, PurePosixPath
@@ -18,6 +19,7 @@ from portal.kb.learning import learned_phrases, learned_version
 from portal.kb.markup import Rendered, render
 from portal.kb.models import ArticleVote
 from portal.kb.synonyms import load_synonyms
+from portal.kb.vectors import word_vectors
 
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".webp"}
 MAX_COMMENT = 1000
@@ -43,6 +45,20 @@ def reader_language(text: str) -> str:
     if len(_LATIN_WORD.findall(text)) >= 2:
         return "en"
     return str(get_locale())
+
+
+def warm_up_on_first_request(app) -> None:
+    """Load the word vectors in the background when a process serves its first request,
+    so that a reader's first question does not wait the two seconds they take."""
+    if not app.config["PORTAL_SEARCH_VECTORS"]:
+        return
+    started = threading.Event()
+
+    @app.before_request
+    def _warm_up():
+        if not started.is_set():
+            started.set()
+            threading.Thread(target=word_vectors, name="warm-up", daemon=True).start()
 
 
 def search_index() -> SearchIndex:
