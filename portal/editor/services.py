@@ -27,6 +27,7 @@ from portal.kb.articles import (
     parse_source,
 )
 from portal.kb.indexing import update_articles
+from portal.kb.learning import move_phrases
 from portal.kb.services import search_index
 from portal.kb.vectors import word_vectors
 
@@ -227,6 +228,7 @@ def save(
         kind = "renamed"
         if existing.slug != article.slug:
             removed.append(existing.slug)
+            move_phrases(db.session, existing.slug, article.slug)
     _record(article.slug, article.path, kind, text, author)
     db.session.commit()
     _reindex([article], removed)

@@ -259,3 +259,15 @@ def learned_version(session: Session) -> str:
         )
     ).one()
     return f"{count}:{changed.isoformat() if changed else '-'}"
+
+
+def move_phrases(session: Session, old_slug: str, new_slug: str) -> None:
+    """An article's learned phrases follow it to its new slug; the caller commits."""
+    # Rows left under the new slug belong to a deleted article of that name.
+    session.execute(delete(LearnedPhrase).where(LearnedPhrase.article_slug == new_slug))
+    session.execute(
+        update(LearnedPhrase)
+        .where(LearnedPhrase.article_slug == old_slug)
+        .values(article_slug=new_slug)
+        .execution_options(synchronize_session=False)
+    )

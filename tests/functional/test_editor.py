@@ -11,6 +11,8 @@ from portal.editor import services
 from portal.editor.models import ArticleRevision
 from portal.extensions import db
 from portal.kb.indexing import build_index
+from portal.kb.learning import Rules, record_evidence
+from portal.kb.models import LearnedPhrase
 from portal.tickets.conversation import post_reply, rate, set_status
 from portal.tickets.services import NewTicket, file_ticket
 from portal.wizard.models import Draft
@@ -138,6 +140,25 @@ def test_moving_unpublishing_and_deleting(app, client, editor):
     assert not (root / "crm" / "gipervizor.ru.md").exists()
     page = client.get("/editor/articles/gipervizor/history").get_data(as_text=True)
     assert "удалена" in page or "deleted" in page or "удал" in page
+
+
+def test_learned_phrases_follow_an_article_to_its_new_slug(app, client, editor):
+    save(client, "/editor/articles/new")
+    with app.app_context():
+        record_evidence(
+            db.session,
+            "k",
+            "nastroyka-gipervizora",
+            "ru",
+            ["гипервизор не стартует"],
+            "s1",
+            Rules(),
+        )
+        db.session.commit()
+    save(client, "/editor/articles/nastroyka-gipervizora/edit", slug="gipervizor")
+    with app.app_context():
+        slugs = db.session.scalars(select(LearnedPhrase.article_slug)).all()
+    assert slugs == ["gipervizor"]
 
 
 def test_bad_input_gets_a_message_and_writes_nothing(app, client, editor):
