@@ -656,12 +656,3 @@ class Scores:
 
 def ranking_exists(folder: Path) -> bool:
     return (Path(folder) / META_FILE).exists() and (Path(folder) / DATA_FILE).exists()
-
-
-def stem_weights(alternatives: list[tuple[str, ...]]) -> dict[str, float]:
-    """Query stems with their weight: a stem standing for several words counts once."""
-    found: dict[str, float] = {}
-    for stems in alternatives:
-        for s in stems:
-            found[s] = 1.0
-    return found
