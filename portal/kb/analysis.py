@@ -60,7 +60,8 @@ STOP_WORDS = (
     | frozenset(stopwords_for_language("en"))
     | frozenset(EXTRA_STOP_WORDS)
 )
-_CYRILLIC = re.compile(r"[а-яё]")
+CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 WORD = re.compile(TOKEN_PATTERN)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -78,7 +79,7 @@ def stem(word: str) -> str:
     """Stem one folded word with the stemmer of its script."""
     if word.isdigit() or len(word) < 3:
         return word
-    stemmer = _russian if _CYRILLIC.search(word) else _english
+    stemmer = _russian if CYRILLIC.search(word) else _english
     return stemmer.stemWord(word)
 
 
@@ -110,7 +111,7 @@ def root(term: str) -> str:
     one derivational suffix and keeping five letters brings them together. It
     feeds a low-weight field, so exact stems still rank first.
     """
-    if not _CYRILLIC.search(term) or len(term) <= 3:
+    if not CYRILLIC.search(term) or len(term) <= 3:
         return term
     for suffix in _RU_SUFFIXES:
         if term.endswith(suffix) and len(term) - len(suffix) >= 3:
@@ -134,3 +135,12 @@ def words(text: str) -> list[str]:
 def terms(text: str) -> list[str]:
     """Index terms of a text: folded, stop words removed, stemmed."""
     return [stem(w) for w in words(text) if w not in STOP_WORDS and len(w) > 1]
+
+
+def language_of(text: str, fallback: str = "en") -> str:
+    """The language a text is written in, by its script: Russian when it has a Cyrillic
+    letter (Russian questions carry Latin names: "не работает webhook в CRM"), English
+    when it has Latin letters, else `fallback`."""
+    if CYRILLIC.search(text):
+        return "ru"
+    return "en" if LATIN.search(text) else fallback

@@ -30,7 +30,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from portal.kb import spelling
-from portal.kb.analysis import STOP_WORDS, fold, root, stem, terms, words
+from portal.kb.analysis import STOP_WORDS, fold, language_of, root, stem, terms, words
 from portal.kb.vectors import NAVEC_DIM, WORDLLAMA_DIM, WordVectors
 
 DATA_FILE = "ranking.npz"
@@ -70,7 +70,6 @@ LEARNED_WEIGHT = 3.5
 # Below these similarities a question means nothing to the models ("xyzzy", "asdf qwer");
 # letters are no evidence alone: any text shares some with any article.
 EVIDENCE = {"navec": 0.35, "wordllama": 0.35}
-_CYRILLIC = re.compile(r"[а-яё]")
 _WORD = re.compile(r"\w+")
 
 
@@ -172,9 +171,7 @@ def with_roots(stems: dict[str, float]) -> dict[str, float]:
 
 def query_language(text: str, lang: str | None) -> str:
     """The language whose weights score a question: the one asked for, else by its script."""
-    if lang in WEIGHTS:
-        return lang
-    return "ru" if _CYRILLIC.search(fold(text)) else "en"
+    return lang if lang in WEIGHTS else language_of(text)
 
 
 _Row = tuple[np.ndarray, np.ndarray]

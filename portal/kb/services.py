@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
 from portal.analytics.services import popular_slugs
 from portal.extensions import db
+from portal.kb.analysis import CYRILLIC
 from portal.kb.articles import link_target, load_categories
 from portal.kb.index import SearchIndex, StoredArticle, WhooshSearchIndex
 from portal.kb.learning import learned_phrases, learned_version
@@ -33,14 +34,13 @@ def open_index(articles_dir: Path, index_dir: Path, vectors: bool = True) -> Who
 
 
 LEARNED_CHECK_SECONDS = 5.0
-_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 _LATIN_WORD = re.compile(r"\b[a-z]{2,}\b", re.IGNORECASE)
 
 
 def reader_language(text: str) -> str:
     """The language a reader writes in: Russian if the text has Cyrillic, English if it
     is a few Latin words ("CRM" alone may be either), else the interface language."""
-    if _CYRILLIC.search(text):
+    if CYRILLIC.search(text):
         return "ru"
     if len(_LATIN_WORD.findall(text)) >= 2:
         return "en"

@@ -28,7 +28,7 @@ from safetensors import safe_open
 from tokenizers import Tokenizer
 from wordllama.inference import WordLlamaInference
 
-from portal.kb.analysis import STOP_WORDS, fold
+from portal.kb.analysis import CYRILLIC, STOP_WORDS, fold
 
 log = logging.getLogger(__name__)
 # The tokenizer's own threads would not survive the forked processes of an index build.
@@ -39,7 +39,6 @@ WORDLLAMA_DIM = 256
 # Token embeddings are averaged; past this many characters a text adds little but cost.
 MAX_CHARS = 2000
 _WORD = re.compile(r"[^\W\d_]+")
-_CYRILLIC = re.compile(r"[а-яё]")
 
 
 class WordVectors:
@@ -59,7 +58,7 @@ class WordVectors:
     def _lemma_uncached(self, word: str) -> str:
         # Guessing the lemma of a word the dictionary lacks is slow and rarely finds a
         # vector: such words are looked up as they are.
-        if self._morph is None or not _CYRILLIC.search(word) or not self._morph.word_is_known(word):
+        if self._morph is None or not CYRILLIC.search(word) or not self._morph.word_is_known(word):
             return word
         return self._morph.parse(word)[0].normal_form.replace("ё", "е")
 

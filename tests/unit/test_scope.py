@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
+from portal.kb.analysis import language_of
 from portal.kb.vectors import word_vectors
 from portal.scope import (
     Pattern,
     RulesError,
     ScopeResult,
     classify,
-    detect_lang,
     evaluate,
     load_cases,
     load_rules,
@@ -277,13 +277,14 @@ def test_as_dict_is_json_ready():
     ("text", "lang"),
     [
         ("установить Bitrix на VPS", "ru"),
-        ("Install Битрикс on the server", "en"),
+        ("Install Bitrix on the server", "en"),
+        ("не работает webhook в Bitrix24 CRM", "ru"),
         ("", "en"),
         ("12345", "en"),
     ],
 )
-def test_detect_lang(text, lang):
-    assert detect_lang(text) == lang
+def test_the_language_is_the_texts_script(text, lang):
+    assert language_of(text) == lang
 
 
 def test_empty_text_is_in_scope():
