@@ -98,6 +98,13 @@ SETTINGS = [
         "Limit sign-in, sign-up, password reset, filing and the search APIs per client address.",
         bool,
     ),
+    Setting(
+        "PORTAL_EVENT_FLUSH_SECONDS",
+        1.0,
+        "Searches and article views are queued in each process and written in batches this "
+        "often (seconds); 0 writes each one during its request.",
+        float,
+    ),
     Setting("PORTAL_TIMEZONE", "Europe/Moscow", "Time zone of support's business hours."),
     Setting(
         "PORTAL_BUSINESS_HOURS",
@@ -203,7 +210,8 @@ def _coerce(setting: Setting, value):
     try:
         return setting.kind(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{setting.name} must be a whole number, not {value!r}") from None
+        kind = "a number" if setting.kind is float else "a whole number"
+        raise ConfigError(f"{setting.name} must be {kind}, not {value!r}") from None
 
 
 def load_settings(overrides: dict | None = None) -> dict:
@@ -244,6 +252,8 @@ def load_settings(overrides: dict | None = None) -> dict:
         raise ConfigError("PORTAL_DEFAULT_LOCALE must be ru or en")
     if values["PORTAL_MAIL_TRANSPORT"] not in ("file", "smtp"):
         raise ConfigError("PORTAL_MAIL_TRANSPORT must be file or smtp")
+    if not 0 <= values["PORTAL_EVENT_FLUSH_SECONDS"] <= 3600:
+        raise ConfigError("PORTAL_EVENT_FLUSH_SECONDS must be between 0 and 3600")
     for name in ("PORTAL_LEARN_MIN_SESSIONS", "PORTAL_LEARN_MAX_PER_ARTICLE"):
         if values[name] < 1:
             raise ConfigError(f"{name} must be at least 1")

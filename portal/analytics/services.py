@@ -2,9 +2,11 @@
 
 import datetime as dt
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from portal.analytics.models import Event
+from portal.analytics.queue import event_queue
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.kb.analysis import clean, fold
@@ -20,19 +22,19 @@ def normalise_query(text: str) -> str:
 
 
 def record_search(query: str, lang: str | None, results: int) -> None:
-    """Store a search (without who made it) for the editors' gap report."""
-    db.session.add(Event(kind=SEARCH, query=normalise_query(query), lang=lang, results=results))
-    db.session.commit()
+    """Count a search (without who made it) for the editors' gap report."""
+    _queue(kind=SEARCH, query=normalise_query(query), lang=lang, results=results)
 
 
 def record_view(slug: str, lang: str, from_query: str | None = None) -> None:
     """Count one view of an article, and which search led to it."""
-    db.session.add(Event(kind=ARTICLE_VIEW, article_slug=slug, lang=lang))
+    _queue(kind=ARTICLE_VIEW, article_slug=slug, lang=lang)
     if from_query:
-        db.session.add(
-            Event(kind="search_open", article_slug=slug, query=normalise_query(from_query))
-        )
-    db.session.commit()
+        _queue(kind="search_open", article_slug=slug, query=normalise_query(from_query))
+
+
+def _queue(**row) -> None:
+    event_queue(current_app._get_current_object()).put(created_at=utcnow(), **row)
 
 
 def popular_slugs(days: int = 30, limit: int = 6, now: dt.datetime | None = None) -> list[str]:

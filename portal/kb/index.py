@@ -7,6 +7,7 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -25,7 +26,7 @@ from portal.kb.analysis import (
 from portal.kb.indexing import current_generation
 from portal.kb.markup import plain_text
 from portal.kb.ranking import META_FILE, Learned, Ranker, Scores
-from portal.kb.snippets import Snippet, make_snippet
+from portal.kb.snippets import Passage, Snippet, make_snippet
 from portal.kb.synonyms import SynonymTable
 from portal.kb.vectors import WordVectors, word_vectors
 
@@ -146,6 +147,12 @@ class _Unit:
 
     alternatives: tuple[tuple[str, ...], ...]
     prefix: str | None = None
+
+
+@lru_cache(maxsize=1024)
+def _passage(source: str) -> Passage:
+    """An article's plain text split into words, kept for the next questions."""
+    return Passage.of(plain_text(source))
 
 
 class IndexMissing(RuntimeError):
@@ -415,7 +422,7 @@ class WhooshSearchIndex:
 
     def _hit(self, f: dict, score, stems, units, typing) -> Hit:
         prefix = next((u.prefix for u in units if u.prefix), None) if typing else None
-        body = f"{f.get('summary', '')}" if typing else plain_text(f.get("source", ""))
+        body = f.get("summary", "") if typing else _passage(f.get("source", ""))
         return Hit(
             slug=f["slug"],
             title=f["title"],
