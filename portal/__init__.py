@@ -3,7 +3,7 @@
 from flask import Flask
 
 from portal import security
-from portal.config import PROJECT_ROOT, load_settings, secret_key
+from portal.config import PROJECT_ROOT, ConfigError, load_settings, secret_key
 from portal.extensions import babel, csrf, db, limiter, login_manager
 from portal.jsonbody import GuardedJSONProvider, PortalRequest
 from portal.params import IdConverter
@@ -53,14 +53,17 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.kb import api as kb_api
     from portal.kb import views as kb_views
     from portal.kb.services import open_index, warm_up_on_first_request
-    from portal.scope import load_rules
+    from portal.scope import RulesError, load_rules
     from portal.site import views as site_views
     from portal.tickets import views as ticket_views
     from portal.tickets.categories import load_categories
     from portal.wizard import views as wizard_views
 
     build_policy(app.config)  # a wrong SLA setting stops start-up with its name
-    load_rules(settings["PORTAL_SCOPE_RULES_FILE"])  # so does a broken scope rules file
+    try:  # so does a broken scope rules file
+        load_rules(settings["PORTAL_SCOPE_RULES_FILE"])
+    except (OSError, RulesError) as exc:
+        raise ConfigError(f"PORTAL_SCOPE_RULES_FILE: {exc}") from None
     db.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=site_views.choose_locale)

@@ -23,6 +23,7 @@ from portal.editor.services import sync_history
 from portal.extensions import db as database
 from portal.kb import bench, evaluation
 from portal.kb.api import results_json
+from portal.kb.index import IndexMissing
 from portal.kb.indexing import build_index, update_changed
 from portal.kb.services import search_index
 from portal.kb.vectors import word_vectors
@@ -108,7 +109,10 @@ def index_command(changed, procs, strict):
 @with_appcontext
 def search_command(query, lang, category, limit, as_json):
     """Search the knowledge base from the command line."""
-    results = search_index().search(query, lang=lang, category=category, per_page=limit)
+    try:
+        results = search_index().search(query, lang=lang, category=category, per_page=limit)
+    except IndexMissing as exc:
+        raise click.ClickException(f"PORTAL_INDEX_DIR: {exc}") from None
     with current_app.test_request_context():
         data = results_json(results)
     if as_json:

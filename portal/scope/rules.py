@@ -186,8 +186,10 @@ def _meaning_settings(raw) -> dict:
 def _load(path: Path, mtime_ns: int) -> Rules:
     try:
         data = yaml.safe_load(path.read_text("utf-8")) or {}
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise RulesError(f"{path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise RulesError(f"{path}: expected a mapping with rules, tiers and messages")
     data.setdefault("tiers", ["partner", "commercial", "vip", "noncommercial"])
     for name, value in (data.get("words") or {}).items():
         if not isinstance(value, str):
