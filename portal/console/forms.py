@@ -42,6 +42,11 @@ class PhoneRequestForm(FlaskForm):
     coupon = StringField(
         _l("Coupon (if the customer named one)"), validators=[Optional(), Length(max=40)]
     )
+    scope_note = TextAreaField(
+        _l("Why file it anyway"),
+        description=_l("Kept with the request; a specialist reviews its scope."),
+        validators=[Optional(), Length(max=1000)],
+    )
 
 
 class AssignForm(FlaskForm):

@@ -40,13 +40,12 @@ from portal.tickets.conversation import (
     render_canned,
     set_status,
 )
+from portal.tickets.filing import OutOfScope, Request, file_request
 from portal.tickets.messages import coupon_error_message, level_label, tier_label
 from portal.tickets.models import SERVICE_LEVELS, CannedAnswer, Ticket
 from portal.tickets.services import (
-    NewTicket,
     TicketError,
     change_service_level,
-    file_ticket,
     open_tickets_query,
     sla_view,
     take,
@@ -233,28 +232,30 @@ def phone_request():
     form = PhoneRequestForm()
     form.category.choices = choices([(s, c.title_in(lang)) for s, c in cats.items()])
     details = details_form_class(cats[chosen], lang)(prefix="details") if chosen else None
+    refusal = None
     if request.method == "POST" and chosen and form.validate_on_submit() and details.validate():
         customer = find_user(form.customer_email.data)
         if customer is None or customer.role != "customer":
             form.customer_email.errors = [_("No customer account with this e-mail.")]
         else:
+            request_ = Request(
+                author=customer,
+                title=form.title.data,
+                description=form.description.data,
+                category=chosen,
+                channel="phone",
+                criticality=form.criticality.data,
+                details=details_from_form(cats[chosen], details),
+                coupon_code=form.coupon.data or None,
+                lang=customer.locale or lang,
+                logged_by=current_user,
+            )
             try:
-                ticket = file_ticket(
-                    NewTicket(
-                        author=customer,
-                        title=form.title.data,
-                        description=form.description.data,
-                        category=chosen,
-                        criticality=form.criticality.data,
-                        channel="phone",
-                        details=details_from_form(cats[chosen], details),
-                        coupon_code=form.coupon.data or None,
-                        lang=customer.locale or lang,
-                        logged_by=current_user,
-                    )
-                )
+                ticket, _decision = file_request(request_, form.scope_note.data or "")
             except CouponError as error:
                 form.coupon.errors = [coupon_error_message(error.code)]
+            except OutOfScope as error:
+                refusal = error.scope
             else:
                 flash(
                     _(
@@ -265,4 +266,6 @@ def phone_request():
                     "success",
                 )
                 return redirect(url_for("tickets.show", number=ticket.number))
-    return render_template("console/phone.html", form=form, details=details, chosen=chosen)
+    return render_template(
+        "console/phone.html", form=form, details=details, chosen=chosen, refusal=refusal
+    )

@@ -1,4 +1,4 @@
-"""Filing tickets (one function for every channel), numbering, and the SLA clock."""
+"""Storing new tickets as the filing policy decided them, numbering, and the SLA clock."""
 
 import datetime as dt
 from dataclasses import dataclass, field
@@ -51,10 +51,11 @@ class NewTicket:
     details: dict = field(default_factory=dict)
     coupon_code: str | None = None
     lang: str = "ru"
-    consultation: bool = False
+    service_level: str = "standard"  # as the filing policy (`portal.tickets.filing`) decided
     scope_review: bool = False
     logged_by: User | None = None
     attachments: list = field(default_factory=list)
+    linked_ticket_id: int | None = None
 
 
 def allocate_number(now: dt.datetime) -> str:
@@ -121,6 +122,8 @@ def file_ticket(new: NewTicket, now: dt.datetime | None = None) -> Ticket:
         raise TicketError("description")
     if new.criticality not in CRITICALITIES or new.channel not in CHANNELS:
         raise TicketError("choice")
+    if new.service_level not in SERVICE_LEVELS:
+        raise TicketError("choice")
     # Concurrent writers on SQLite may find the database locked: the whole filing is retried.
     return retry_when_locked(lambda: _insert_ticket(new, title, description, now))
 
@@ -130,7 +133,7 @@ def _insert_ticket(new: NewTicket, title: str, description: str, now: dt.datetim
     organisation_id = new.author.organisation_id
     try:
         coupon = redeem(new.coupon_code, organisation_id, now) if new.coupon_code else None
-        level = "special" if coupon else ("consultation" if new.consultation else "standard")
+        level = "special" if coupon else new.service_level  # a used coupon makes it special
         ticket = Ticket(
             number=allocate_number(now),
             author_id=new.author.id,
@@ -146,6 +149,7 @@ def _insert_ticket(new: NewTicket, title: str, description: str, now: dt.datetim
             lang=new.lang,
             coupon_id=coupon.id if coupon else None,
             scope_review=new.scope_review,
+            linked_ticket_id=new.linked_ticket_id,
             created_at=now,
             updated_at=now,
         )
@@ -157,7 +161,8 @@ def _insert_ticket(new: NewTicket, title: str, description: str, now: dt.datetim
         customer_message_arrived(ticket, now)
         record_event(ticket, new.logged_by or new.author, "created", None, new.channel, now)
         if new.scope_review:
-            record_event(ticket, new.author, "scope_review", None, "requested", now)
+            actor = new.logged_by or new.author
+            record_event(ticket, actor, "scope_review", None, "requested", now)
         db.session.flush()
         _notify_created(ticket)
         emit("ticket.created", ticket)
