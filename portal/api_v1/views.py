@@ -23,7 +23,6 @@ from portal.api_v1.forms import (
     from_json,
 )
 from portal.api_v1.openapi import document
-from portal.api_v1.payloads import message_data, ticket_data
 from portal.coupons.services import CouponError
 from portal.extensions import csrf, limiter
 from portal.forms import choices
@@ -34,6 +33,7 @@ from portal.tickets import conversation
 from portal.tickets.categories import configured_categories as categories
 from portal.tickets.filing import OutOfScope
 from portal.tickets.messages import coupon_error_message
+from portal.tickets.payloads import message_data, ticket_data
 from portal.tickets.services import TicketError
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")

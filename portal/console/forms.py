@@ -49,34 +49,6 @@ class PhoneRequestForm(FlaskForm):
     )
 
 
-class AssignForm(FlaskForm):
-    assignee = SelectField(_l("Specialist"), validate_choice=True)
-
-
-class StatusForm(FlaskForm):
-    status = SelectField(_l("Status"), validate_choice=True)
-
-
-class CategoryForm(FlaskForm):
-    category = SelectField(_l("Problem type"), validate_choice=True)
-
-
-class CriticalityForm(FlaskForm):
-    criticality = SelectField(_l("Criticality"), validate_choice=True)
-
-
-class LevelForm(FlaskForm):
-    service_level = SelectField(_l("Service level"), validate_choice=True)
-
-
-class MergeForm(FlaskForm):
-    target = StringField(
-        _l("Merge into request number"),
-        validators=[DataRequired(), Length(max=20)],
-        description=_l("Another request of the same customer, e.g. 2026-000123."),
-    )
-
-
 class CannedAnswerForm(FlaskForm):
     title = StringField(
         _l("Title"), filters=[single_line], validators=[DataRequired(), Length(max=200)]

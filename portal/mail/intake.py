@@ -17,8 +17,8 @@ from portal.accounts.services import find_user
 from portal.extensions import db
 from portal.mail.authresults import sender_verified
 from portal.mail.inbound import InboundError, InboundMessage, parse_message
-from portal.mail.services import queue_mail
 from portal.mail.tokens import find_ticket_number, subject_number
+from portal.outbox.mail import queue_mail
 from portal.tickets.attachments import UploadError, store
 from portal.tickets.conversation import can_reopen, post_reply, reopen
 from portal.tickets.filing import OutOfScope, Request, file_request

@@ -7,13 +7,13 @@ from sqlalchemy import case, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.accounts.models import User
-from portal.api_v1.webhooks import emit
 from portal.calendar.services import sla_policy
 from portal.clock import aware, utcnow
 from portal.coupons.services import redeem
 from portal.extensions import db, retry_when_locked
 from portal.sla import policy_calendar, response_due, sla_state, time_left
 from portal.text import clean_user_text
+from portal.tickets import events
 from portal.tickets.models import (
     CHANNELS,
     CRITICALITIES,
@@ -24,7 +24,6 @@ from portal.tickets.models import (
     TicketCounter,
     TicketEvent,
 )
-from portal.tickets.notifications import notify
 
 MAX_TITLE = 200
 MAX_BODY = 50_000
@@ -164,8 +163,7 @@ def _insert_ticket(new: NewTicket, title: str, description: str, now: dt.datetim
             actor = new.logged_by or new.author
             record_event(ticket, actor, "scope_review", None, "requested", now)
         db.session.flush()
-        _notify_created(ticket)
-        emit("ticket.created", ticket)
+        events.created.send(ticket)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -173,25 +171,35 @@ def _insert_ticket(new: NewTicket, title: str, description: str, now: dt.datetim
     return ticket
 
 
-def _notify_created(ticket: Ticket) -> None:
-    notify(ticket, ticket.author, "ticket_created", "ticket_created", due=ticket.response_due)
+def can_take(ticket: Ticket, agent: User) -> bool:
+    """A specialist may take a ticket still in work that is not theirs already."""
+    return (
+        agent.is_staff
+        and ticket.assignee_id != agent.id
+        and ticket.status in OPEN_STATUSES
+        and ticket.merged_into_id is None
+    )
 
 
 def take(ticket: Ticket, agent: User, now: dt.datetime | None = None) -> None:
-    """A specialist takes a ticket into work; a special request's customer gets their phone."""
+    """A specialist takes a ticket into work; a special request's customer gets their phone.
+
+    Taking one's own ticket again changes nothing; a resolved, closed or merged ticket
+    cannot be taken (TicketError)."""
     now = now or utcnow()
     if ticket.assignee_id == agent.id:
         return
+    if not can_take(ticket, agent):
+        raise TicketError("take")
     previous = ticket.assignee.name if ticket.assignee else None
     record_event(ticket, agent, "assignee", previous, agent.name, now)
     ticket.assignee_id, ticket.assignee = agent.id, agent
     if ticket.status == "new":
         record_event(ticket, agent, "status", "new", "open", now)
         ticket.status = "open"
-        emit("ticket.status_changed", ticket)
+        events.status_changed.send(ticket, old="new", new="open", actor=agent, by_hand=False)
     ticket.updated_at = now
-    if ticket.service_level == "special":
-        notify(ticket, ticket.author, "special_taken", "special_taken", agent=agent)
+    events.taken.send(ticket, agent=agent)
     db.session.commit()
 
 

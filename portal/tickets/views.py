@@ -21,9 +21,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import func, or_, select
 
-from portal.api_v1.payloads import ticket_data
 from portal.calendar.services import sla_policy
-from portal.console.panel import staff_panel
 from portal.extensions import db
 from portal.forms import ActionForm, choices
 from portal.kb.markup import render
@@ -45,6 +43,8 @@ from portal.tickets.messages import (
     upload_error_message,
 )
 from portal.tickets.models import CRITICALITIES, SERVICE_LEVELS, STATUSES, Attachment, Ticket
+from portal.tickets.panel import staff_panel
+from portal.tickets.payloads import ticket_data
 from portal.tickets.services import TicketError, sla_view
 
 bp = Blueprint("tickets", __name__)

@@ -52,6 +52,13 @@ def reachable(draft: Draft, category: Category | None, step: str) -> bool:
     return True
 
 
+def reachable_steps(draft: Draft | None, category: Category | None) -> list[str]:
+    """The steps the progress bar may link to: those that can be opened now."""
+    if draft is None:
+        return []
+    return [step for step in steps(draft, category) if reachable(draft, category, step)]
+
+
 def active_drafts(user: User) -> list[Draft]:
     return list(
         db.session.scalars(
