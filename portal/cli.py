@@ -14,7 +14,6 @@ from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal import demo
-from portal.accounts.models import TIERS
 from portal.accounts.services import find_user
 from portal.api_v1.models import ApiToken
 from portal.api_v1.services import issue_token, revoke_token
@@ -35,6 +34,7 @@ from portal.outbox.mail import deliver_pending, transport_from_config
 from portal.outbox.models import Webhook
 from portal.outbox.webhooks import deliver_webhooks
 from portal.scope import classify, evaluate, load_sections
+from portal.sla import TIERS
 
 
 def _bench(name: str):

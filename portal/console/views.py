@@ -14,7 +14,6 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
-from portal.accounts.models import TIERS
 from portal.console import services
 from portal.console.forms import (
     CannedAnswerForm,
@@ -24,6 +23,7 @@ from portal.console.forms import (
 from portal.coupons.services import CouponError
 from portal.forms import ActionForm, choices
 from portal.params import optional_int
+from portal.sla import SERVICE_LEVELS, TIERS
 from portal.tickets.access import require_staff, ticket_for_viewer
 from portal.tickets.categories import configured_categories as _categories
 from portal.tickets.categories import details_form_class, details_from_form
@@ -38,7 +38,6 @@ from portal.tickets.conversation import (
 )
 from portal.tickets.filing import OutOfScope, Request, file_request
 from portal.tickets.messages import coupon_error_message, level_label, tier_label
-from portal.tickets.models import SERVICE_LEVELS
 from portal.tickets.panel import staff_panel
 from portal.tickets.services import (
     TicketError,

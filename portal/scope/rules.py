@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from portal.scope.patterns import Pattern, Text
+from portal.sla import TIERS
 
 VERDICTS = ("in_scope", "out_of_scope", "consultation")
 RULE_VERDICTS = ("out_of_scope", "consultation")
@@ -190,7 +191,7 @@ def _load(path: Path, mtime_ns: int) -> Rules:
         raise RulesError(f"{path}: {exc}") from None
     if not isinstance(data, dict):
         raise RulesError(f"{path}: expected a mapping with rules, tiers and messages")
-    data.setdefault("tiers", ["partner", "commercial", "vip", "noncommercial"])
+    data.setdefault("tiers", list(TIERS))
     for name, value in (data.get("words") or {}).items():
         if not isinstance(value, str):
             _per_lang(value, f"word list {name}", "(words)")

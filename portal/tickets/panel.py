@@ -8,6 +8,7 @@ from sqlalchemy import select
 from portal.accounts.models import STAFF_ROLES, User
 from portal.extensions import db
 from portal.forms import choices
+from portal.sla import SERVICE_LEVELS
 from portal.tickets.categories import configured_categories
 from portal.tickets.conversation import STAFF_STATUSES, canned_answers
 from portal.tickets.forms import (
@@ -19,7 +20,7 @@ from portal.tickets.forms import (
     StatusForm,
 )
 from portal.tickets.messages import CRITICALITY_LABELS, LEVEL_LABELS, STAFF_STATUS_LABELS
-from portal.tickets.models import CRITICALITIES, SERVICE_LEVELS, Ticket
+from portal.tickets.models import CRITICALITIES, Ticket
 from portal.tickets.services import can_take
 
 

@@ -11,14 +11,13 @@ from portal.calendar.services import sla_policy
 from portal.clock import aware, utcnow
 from portal.coupons.services import redeem
 from portal.extensions import db, retry_when_locked
-from portal.sla import policy_calendar, response_due, sla_state, time_left
+from portal.sla import SERVICE_LEVELS, policy_calendar, response_due, sla_state, time_left
 from portal.text import clean_user_text
 from portal.tickets import events
 from portal.tickets.models import (
     CHANNELS,
     CRITICALITIES,
     OPEN_STATUSES,
-    SERVICE_LEVELS,
     Message,
     Ticket,
     TicketCounter,

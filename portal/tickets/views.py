@@ -26,6 +26,7 @@ from portal.extensions import db
 from portal.forms import ActionForm, choices
 from portal.kb.markup import render
 from portal.params import optional_int
+from portal.sla import SERVICE_LEVELS
 from portal.tickets import conversation
 from portal.tickets.access import can_view, ticket_for_viewer
 from portal.tickets.attachments import UploadError, storage_dir, store
@@ -42,7 +43,7 @@ from portal.tickets.messages import (
     tier_label,
     upload_error_message,
 )
-from portal.tickets.models import CRITICALITIES, SERVICE_LEVELS, STATUSES, Attachment, Ticket
+from portal.tickets.models import CRITICALITIES, STATUSES, Attachment, Ticket
 from portal.tickets.panel import staff_panel
 from portal.tickets.payloads import ticket_data
 from portal.tickets.services import TicketError, sla_view
