@@ -33,7 +33,7 @@ from portal.migrations import upgrade
 from portal.outbox.mail import deliver_pending, transport_from_config
 from portal.outbox.models import Webhook
 from portal.outbox.webhooks import deliver_webhooks
-from portal.scope import classify, evaluate, load_sections
+from portal.scope import classify, evaluate, load_rules, load_sections
 from portal.sla import TIERS
 
 
@@ -178,9 +178,11 @@ def worker_command(once, interval):
 @click.option("--lang", type=click.Choice(["ru", "en"]), default=None)
 @click.option("--tier", type=click.Choice(list(TIERS)), default=None)
 @click.option("--special", is_flag=True, help="The request carries a valid coupon.")
+@with_appcontext
 def scope_command(text, lang, tier, special):
     """Classify a request text: in_scope, out_of_scope or consultation (JSON)."""
-    result = classify(text, lang=lang, tier=tier, special=special)
+    rules = load_rules(current_app.config["PORTAL_SCOPE_RULES_FILE"])
+    result = classify(text, lang=lang, tier=tier, special=special, rules=rules)
     click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
 
 
