@@ -50,20 +50,24 @@ def by_mail(app, client, customer, text):
         receive(bytes(letter))
 
 
-def by_phone(app, client, customer, text):
-    with app.app_context():
-        agent = make_user("agent")
-    sign_in(client, agent)
+def phone_form(client, customer, text, **extra) -> dict:
     url = "/agent/phone?category=general"
-    data = {
+    return {
         "csrf_token": csrf_token(client, url),
         "category": "general",
         "customer_email": customer.email,
         "title": TITLE,
         "criticality": "normal",
         "description": text,
+        **extra,
     }
-    client.post("/agent/phone", data=data)
+
+
+def by_phone(app, client, customer, text):
+    with app.app_context():
+        agent = make_user("agent")
+    sign_in(client, agent)
+    client.post("/agent/phone", data=phone_form(client, customer, text))
 
 
 @pytest.mark.parametrize("verdict", list(TEXTS))
@@ -93,15 +97,7 @@ def test_a_specialist_files_a_refused_phone_request_anyway_with_the_reason(app, 
     with app.app_context():
         customer = make_user()
     by_phone(app, client, customer, TEXTS["out_of_scope"])
-    url = "/agent/phone?category=general"
-    data = {
-        "csrf_token": csrf_token(client, url),
-        "category": "general",
-        "customer_email": customer.email,
-        "title": TITLE,
-        "criticality": "normal",
-        "description": TEXTS["out_of_scope"],
-    }
+    data = phone_form(client, customer, TEXTS["out_of_scope"])
     page = client.post("/agent/phone", data=data).get_data(as_text=True)
     assert "/kb/chto-ne-delaet-tekhpodderzhka" in page and 'name="scope_note"' in page
     data["scope_note"] = "Клиент говорит, что установщик падает с ошибкой"
