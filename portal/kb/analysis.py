@@ -10,7 +10,6 @@ import unicodedata
 from functools import lru_cache
 
 import Stemmer
-from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StopFilter
 from whoosh.lang import stopwords_for_language
 
 TOKEN_PATTERN = r"\w+(?:[.]\w+)*"
@@ -135,57 +134,3 @@ def words(text: str) -> list[str]:
 def terms(text: str) -> list[str]:
     """Index terms of a text: folded, stop words removed, stemmed."""
     return [stem(w) for w in words(text) if w not in STOP_WORDS and len(w) > 1]
-
-
-class FoldFilter(Filter):
-    """Replaces "ё" with "е" after lower-casing."""
-
-    def __call__(self, tokens):
-        for t in tokens:
-            if "ё" in t.text:
-                t.text = t.text.replace("ё", "е")
-            yield t
-
-
-class ScriptStemFilter(Filter):
-    """Stems each token with the Russian or English stemmer by its script."""
-
-    def __call__(self, tokens):
-        for t in tokens:
-            t.text = stem(t.text)
-            yield t
-
-
-class RootFilter(Filter):
-    """Reduces stemmed tokens to their coarser root (see `root`)."""
-
-    def __call__(self, tokens):
-        for t in tokens:
-            t.text = root(t.text)
-            yield t
-
-
-def text_analyzer():
-    """Analyser for searchable text fields: fold, drop stop words, stem."""
-    return (
-        RegexTokenizer(TOKEN_PATTERN)
-        | LowercaseFilter()
-        | FoldFilter()
-        | StopFilter(stoplist=STOP_WORDS, minsize=2)
-        | ScriptStemFilter()
-    )
-
-
-def spelling_analyzer():
-    """Analyser for the spelling field: whole folded words, nothing stemmed."""
-    return (
-        RegexTokenizer(TOKEN_PATTERN)
-        | LowercaseFilter()
-        | FoldFilter()
-        | StopFilter(stoplist=STOP_WORDS, minsize=3)
-    )
-
-
-def root_analyzer():
-    """Analyser for the low-weight recall field of coarse roots."""
-    return text_analyzer() | RootFilter()

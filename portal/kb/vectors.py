@@ -52,6 +52,7 @@ class WordVectors:
         self._morph = morph
         self._wordllama = wordllama
         self._lemma = lru_cache(maxsize=200_000)(self._lemma_uncached)
+        self._vector = lru_cache(maxsize=100_000)(self._vector_uncached)
 
     @property
     def available(self) -> bool:
@@ -64,29 +65,32 @@ class WordVectors:
             return word
         return self._morph.parse(word)[0].normal_form.replace("ё", "е")
 
+    def _vector_uncached(self, word: str) -> np.ndarray | None:
+        # navec stores its vectors quantised: decoding one costs more than the lookup.
+        lemma = self.lemma(word)
+        vocab = self._navec.vocab
+        key = lemma if lemma in vocab else word if word in vocab else None
+        return None if key is None else np.asarray(self._navec[key], dtype=np.float32)
+
     def lemma(self, word: str) -> str:
         """The dictionary form of a folded Russian word (the word itself otherwise)."""
         return self._lemma(word)
 
-    def navec(self, texts: list[str], weights: dict[str, float] | None = None) -> np.ndarray:
-        """Weighted mean of the Russian word vectors of each text, as unit rows."""
+    def navec(self, texts: list[str]) -> np.ndarray:
+        """Mean of the Russian word vectors of each text, as unit rows."""
         out = np.zeros((len(texts), NAVEC_DIM), dtype=np.float32)
         if self._navec is None:
             return out
-        vocab = self._navec.vocab
         for row, text in enumerate(texts):
-            found, wts = [], []
-            for word in _WORD.findall(fold(text[:MAX_CHARS])):
-                if word in STOP_WORDS or len(word) < 2:
-                    continue
-                lemma = self.lemma(word)
-                key = lemma if lemma in vocab else word if word in vocab else None
-                if key is None:
-                    continue
-                found.append(self._navec[key])
-                wts.append(weights.get(lemma, 1.0) if weights else 1.0)
+            found = [
+                vector
+                for word in _WORD.findall(fold(text[:MAX_CHARS]))
+                if word not in STOP_WORDS
+                and len(word) > 1
+                and (vector := self._vector(word)) is not None
+            ]
             if found:
-                vector = np.average(np.asarray(found, dtype=np.float32), axis=0, weights=wts)
+                vector = np.mean(found, axis=0)
                 out[row] = vector / (np.linalg.norm(vector) or 1.0)
         return out
 
@@ -95,7 +99,11 @@ class WordVectors:
         if self._wordllama is None or not texts:
             return np.zeros((len(texts), WORDLLAMA_DIM), dtype=np.float32)
         clipped = [t[:MAX_CHARS] or " " for t in texts]
-        return self._wordllama.embed(clipped, norm=True).astype(np.float32)
+        # Texts are embedded in batches padded to their longest: similar lengths together.
+        order = sorted(range(len(clipped)), key=lambda i: len(clipped[i]))
+        out = np.empty((len(texts), WORDLLAMA_DIM), dtype=np.float32)
+        out[order] = self._wordllama.embed([clipped[i] for i in order], norm=True)
+        return out
 
 
 _lock = threading.Lock()
