@@ -17,6 +17,7 @@ ENGINES = (
     "portal.kb.analysis",
     "portal.kb.vectors",
     "portal.kb.ranking",
+    "portal.kb.spelling",
     "portal.mail.inbound",
     "portal.mail.decoding",
     "portal.mail.html_text",
@@ -49,6 +50,11 @@ def component(module: str) -> str:
     return parts[1] if len(parts) > 1 else "__init__"
 
 
+def is_module(name: str) -> bool:
+    path = PROJECT_ROOT.joinpath(*name.split("."))
+    return path.with_suffix(".py").is_file() or (path / "__init__.py").is_file()
+
+
 def imports():
     """(importing module, imported module) for every `portal` import at module level."""
     for path in PACKAGE.rglob("*.py"):
@@ -60,9 +66,13 @@ def imports():
             if isinstance(node, ast.Import):
                 names = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
-                names = [node.module]
-                if node.module == "portal":
-                    names = [f"portal.{alias.name}" for alias in node.names]
+                # `from portal.kb import spelling` imports the module portal.kb.spelling
+                names = [
+                    f"{node.module}.{alias.name}"
+                    if is_module(f"{node.module}.{alias.name}")
+                    else node.module
+                    for alias in node.names
+                ]
             else:
                 continue
             for name in names:
