@@ -195,6 +195,17 @@ def _resolve(path: str | Path) -> Path:
     return path if path.is_absolute() else PROJECT_ROOT / path
 
 
+def _resolve_sqlite(url: str) -> str:
+    """A SQLite file named by a relative path lives in the project folder, like the others."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        return url
+    path, _, query = url[len(prefix) :].partition("?")
+    if not path or path == ":memory:" or Path(path).is_absolute():
+        return url
+    return f"{prefix}{_resolve(path)}" + (f"?{query}" if query else "")
+
+
 def _coerce(setting: Setting, value):
     if value is None or setting.kind is str:
         return value
@@ -244,10 +255,15 @@ def load_settings(overrides: dict | None = None) -> dict:
         "PORTAL_INDEX_DIR",
         "PORTAL_INSTANCE_DIR",
         "PORTAL_CATEGORIES_FILE",
+        "PORTAL_SCOPE_RULES_FILE",
     ):
         values[name] = _resolve(values[name])
+    for name in ("PORTAL_CATEGORIES_FILE", "PORTAL_SCOPE_RULES_FILE"):
+        if not values[name].is_file():
+            raise ConfigError(f"{name}: {values[name]} does not exist")
     if not values["PORTAL_DATABASE_URL"]:
         values["PORTAL_DATABASE_URL"] = f"sqlite:///{values['PORTAL_INSTANCE_DIR'] / 'portal.db'}"
+    values["PORTAL_DATABASE_URL"] = _resolve_sqlite(values["PORTAL_DATABASE_URL"])
     if values["PORTAL_DEFAULT_LOCALE"] not in ("ru", "en"):
         raise ConfigError("PORTAL_DEFAULT_LOCALE must be ru or en")
     if values["PORTAL_MAIL_TRANSPORT"] not in ("file", "smtp"):

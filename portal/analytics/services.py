@@ -9,6 +9,7 @@ from portal.analytics.models import Event
 from portal.analytics.queue import event_queue
 from portal.clock import utcnow
 from portal.extensions import db
+from portal.kb import events
 from portal.kb.analysis import clean, fold
 
 SEARCH = "search"
@@ -76,3 +77,18 @@ def rejected_articles(draft_id: int) -> frozenset[str]:
         )
     )
     return frozenset(rows)
+
+
+def _searched(_sender, query: str, lang: str | None, results: int, **_) -> None:
+    record_search(query, lang, results)
+
+
+def _viewed(_sender, slug: str, lang: str, from_query: str | None = None, **_) -> None:
+    record_view(slug, lang, from_query)
+
+
+def subscribe(app) -> None:
+    """Record the knowledge base's searches and views, and give it the most viewed articles."""
+    events.searched.connect(_searched)
+    events.viewed.connect(_viewed)
+    app.extensions["popular_slugs"] = popular_slugs

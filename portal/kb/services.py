@@ -11,7 +11,6 @@ from flask_babel import get_locale
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from portal.analytics.services import popular_slugs
 from portal.extensions import db
 from portal.kb.analysis import CYRILLIC
 from portal.kb.articles import link_target, load_categories
@@ -149,11 +148,14 @@ def category_counts(lang: str) -> dict[str, int]:
 
 
 def popular_articles(lang: str, limit: int = 6) -> list[StoredArticle]:
-    """Most viewed articles in a language; recently updated ones fill the gaps."""
+    """Most viewed articles in a language; recently updated ones fill the gaps.
+
+    The view counts are analytics' (`app.extensions["popular_slugs"]`, set when it
+    subscribes to the knowledge base's events); without them, the recent articles alone.
+    """
     index = search_index()
-    found = [
-        a for s in popular_slugs(limit=limit * 3) if (a := index.article(s)) and a.lang == lang
-    ]
+    popular = current_app.extensions.get("popular_slugs", lambda limit: [])
+    found = [a for s in popular(limit=limit * 3) if (a := index.article(s)) and a.lang == lang]
     if len(found) < limit:
         seen = {a.slug for a in found}
         found += [a for a in _overview(lang)["recent"] if a.slug not in seen]

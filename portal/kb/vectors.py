@@ -31,6 +31,8 @@ from wordllama.inference import WordLlamaInference
 from portal.kb.analysis import CYRILLIC, STOP_WORDS, fold
 
 log = logging.getLogger(__name__)
+# wordllama's import sets the root logger to INFO (logging.basicConfig); the host decides.
+logging.getLogger().setLevel(logging.WARNING)
 # The tokenizer's own threads would not survive the forked processes of an index build.
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 

@@ -94,6 +94,7 @@ def _render_step(template: str, draft, **context):
         draft=draft,
         category=category,
         steps=services.steps(draft, category) if draft else services.steps(None, None),
+        reachable=services.reachable_steps(draft, category),
         suggestions=_suggestions(draft),
         rejected=sorted(rejected_articles(draft.id)) if draft else [],
         deflect_form=DeflectForm(),

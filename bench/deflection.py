@@ -18,7 +18,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from portal import create_app
+from portal.app import create_app
 from portal.extensions import db
 from portal.kb.analysis import language_of
 from portal.kb.indexing import build_index
