@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from portal import create_app
-from portal.analytics.insights import Period, top_queries
 from portal.analytics.models import Event
 from portal.analytics.queue import BATCH, event_queue
 from portal.clock import utcnow
+from portal.editor.insights import Period, top_queries
 from portal.extensions import db
 
 
