@@ -7,7 +7,6 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
@@ -149,10 +148,30 @@ class _Unit:
     prefix: str | None = None
 
 
-@lru_cache(maxsize=1024)
-def _passage(source: str) -> Passage:
-    """An article's plain text split into words, kept for the next questions."""
-    return Passage.of(plain_text(source))
+class _Lru:
+    """A bounded map shared by threads, the least recently used entry dropped first."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        return None
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
 
 
 class IndexMissing(RuntimeError):
@@ -170,8 +189,10 @@ class WhooshSearchIndex:
         self.synonyms = synonyms
         self.use_vectors = vectors
         self._local = threading.local()
-        self._cache: OrderedDict = OrderedDict()
-        self._cache_lock = threading.Lock()
+        # Answers to typed questions and related articles, per index and learned version.
+        self._cache = _Lru(self.CACHE_SIZE)
+        # Articles' plain text split into words, for the snippets of search results.
+        self._passages = _Lru(self.CACHE_SIZE)
         self._rankers: dict[tuple, Ranker] = {}
         self._ranker_lock = threading.Lock()
         self._learned: Learned | None = None
@@ -243,9 +264,8 @@ class WhooshSearchIndex:
         if version == self.learned_version:
             return
         learned = Learned(phrases, self.vectors) if phrases else None
-        with self._cache_lock:
-            self._learned, self.learned_version = learned, version
-            self._cache.clear()
+        self._learned, self.learned_version = learned, version
+        self._cache.clear()
 
     def ranker(self) -> Ranker:
         """The ranking data of the served generation, reloaded when it is rewritten."""
@@ -318,29 +338,15 @@ class WhooshSearchIndex:
         reader's, when both answer); articles in `exclude` ("Not it") are left out.
         """
         key = (self.version(), self.learned_version, query, lang, limit, prefer_lang, exclude)
-        found = self._cached(key)
+        found = self._cache.get(key)
         if found is None:
             found = self._run(
                 query, lang, None, 1, limit, prefer_lang, typing=True, exclude=exclude
             )
-            self._remember(key, found)
+            self._cache.put(key, found)
         return found
 
-    def _cached(self, key):
-        with self._cache_lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
-        return None
-
-    def _remember(self, key, value) -> None:
-        with self._cache_lock:
-            self._cache[key] = value
-            while len(self._cache) > self.CACHE_SIZE:
-                self._cache.popitem(last=False)
-
     def _run(self, text, lang, category, page, per_page, prefer_lang, typing, exclude=()):
-        searcher = self._searcher()
         text = clean(text)
         units = self._units(text, lang, prefix_last=typing)
         if not units:
@@ -372,12 +378,12 @@ class WhooshSearchIndex:
         start = (page - 1) * per_page
         hits = []
         for position in order[start : start + per_page].tolist():
-            if typing:  # a suggestion shows the summary, which ranking keeps
-                fields = ranker.meta[position]
-            else:
-                fields = searcher.document(slug=ranker.slugs[position])
-            if fields:
-                hits.append(self._hit(fields, scores.fused[position], stems, units, typing))
+            # What a hit shows ranking keeps, but the passage of the body a result quotes.
+            body = ranker.meta[position]["summary"] if typing else self._passage(ranker, position)
+            if body is not None:
+                hits.append(
+                    self._hit(ranker.meta[position], body, scores.fused[position], stems, units)
+                )
         return SearchResults(text, hits, len(order), page, per_page, suggestion, bool(fixes), stems)
 
     @staticmethod
@@ -420,9 +426,22 @@ class WhooshSearchIndex:
             chosen = np.where(kinds[at] == groups[first], mine[best[at]], chosen)
         return chosen
 
-    def _hit(self, f: dict, score, stems, units, typing) -> Hit:
+    def _passage(self, ranker: Ranker, position: int) -> Passage | None:
+        """An article's plain text split into words, read once per index version."""
+        key = (self.version(), ranker.slugs[position])
+        passage = self._passages.get(key)
+        if passage is None:
+            fields = self._searcher().document(slug=ranker.slugs[position])
+            if fields is None:
+                return None
+            passage = Passage.of(plain_text(fields.get("source", "")))
+            self._passages.put(key, passage)
+        return passage
+
+    @staticmethod
+    def _hit(f: dict, body: "str | Passage", score, stems, units) -> Hit:
+        typing = not isinstance(body, Passage)
         prefix = next((u.prefix for u in units if u.prefix), None) if typing else None
-        body = f.get("summary", "") if typing else _passage(f.get("source", ""))
         return Hit(
             slug=f["slug"],
             title=f["title"],
@@ -465,7 +484,7 @@ class WhooshSearchIndex:
         """Articles of the same language most like this one by title, tags and summary,
         ranked as a question made of them would rank them."""
         key = ("related", self.version(), article.slug, limit)
-        cached = self._cached(key)
+        cached = self._cache.get(key)
         if cached is not None:
             return cached
         text = clean(f"{article.title} {' '.join(article.tags)} {article.summary}")
@@ -477,5 +496,5 @@ class WhooshSearchIndex:
         order = self._order(ranker, scores, None, False, {article.slug})
         found = [self.article(ranker.slugs[p]) for p in order[:limit].tolist()]
         related = [a for a in found if a is not None]
-        self._remember(key, related)
+        self._cache.put(key, related)
         return related

@@ -34,13 +34,28 @@ class Passage:
     text: str
     spans: tuple[tuple[int, int], ...]
     folded: tuple[str, ...]
-    stems: tuple[str, ...]
+    by_stem: dict[str, tuple[int, ...]]  # stem -> positions of its words
 
     @classmethod
     def of(cls, text: str) -> "Passage":
         found = list(WORD.finditer(text))
         folded = tuple(fold(m.group()) for m in found)
-        return cls(text, tuple(m.span() for m in found), folded, tuple(map(stem, folded)))
+        by_stem: dict[str, list[int]] = {}
+        for i, word in enumerate(folded):
+            by_stem.setdefault(stem(word), []).append(i)
+        return cls(
+            text,
+            tuple(m.span() for m in found),
+            folded,
+            {k: tuple(v) for k, v in by_stem.items()},
+        )
+
+    def matches(self, stems: frozenset[str], prefix: str | None) -> list[tuple[int, int]]:
+        """Spans of the words with these stems or starting with `prefix`, in text order."""
+        found = {i for s in stems for i in self.by_stem.get(s, ())}
+        if prefix:
+            found.update(i for i, word in enumerate(self.folded) if word.startswith(prefix))
+        return [self.spans[i] for i in sorted(found)]
 
 
 def make_snippet(
@@ -49,11 +64,7 @@ def make_snippet(
     """Choose the window of `text` with most query words and mark them."""
     passage = text if isinstance(text, Passage) else Passage.of(text)
     text = passage.text
-    matches = [
-        span
-        for span, word, word_stem in zip(passage.spans, passage.folded, passage.stems, strict=True)
-        if word_stem in stems or (prefix and word.startswith(prefix))
-    ]
+    matches = passage.matches(stems, prefix)
     if not text:
         return Snippet(("",))
     if not matches:
