@@ -379,10 +379,12 @@ class WhooshSearchIndex:
         hits = []
         for position in order[start : start + per_page].tolist():
             # What a hit shows ranking keeps, but the passage of the body a result quotes.
-            body = ranker.meta[position]["summary"] if typing else self._passage(ranker, position)
+            body = self._passage(ranker, position, summary=typing)
             if body is not None:
                 hits.append(
-                    self._hit(ranker.meta[position], body, scores.fused[position], stems, units)
+                    self._hit(
+                        ranker.meta[position], body, scores.fused[position], stems, units, typing
+                    )
                 )
         return SearchResults(text, hits, len(order), page, per_page, suggestion, bool(fixes), stems)
 
@@ -426,21 +428,25 @@ class WhooshSearchIndex:
             chosen = np.where(kinds[at] == groups[first], mine[best[at]], chosen)
         return chosen
 
-    def _passage(self, ranker: Ranker, position: int) -> Passage | None:
-        """An article's plain text split into words, read once per index version."""
-        key = (self.version(), ranker.slugs[position])
+    def _passage(self, ranker: Ranker, position: int, summary: bool) -> Passage | None:
+        """The text a hit quotes, split into words once per index version: the summary for
+        a suggestion, the body for a search result."""
+        key = (self.version(), ranker.slugs[position], summary)
         passage = self._passages.get(key)
         if passage is None:
-            fields = self._searcher().document(slug=ranker.slugs[position])
-            if fields is None:
-                return None
-            passage = Passage.of(plain_text(fields.get("source", "")))
+            if summary:
+                text = ranker.meta[position]["summary"]
+            else:
+                fields = self._searcher().document(slug=ranker.slugs[position])
+                if fields is None:
+                    return None
+                text = plain_text(fields.get("source", ""))
+            passage = Passage.of(text)
             self._passages.put(key, passage)
         return passage
 
     @staticmethod
-    def _hit(f: dict, body: "str | Passage", score, stems, units) -> Hit:
-        typing = not isinstance(body, Passage)
+    def _hit(f: dict, body: Passage, score, stems, units, typing: bool) -> Hit:
         prefix = next((u.prefix for u in units if u.prefix), None) if typing else None
         return Hit(
             slug=f["slug"],
