@@ -1,12 +1,12 @@
 """JSON search API: `/api/search` and `/api/suggest`."""
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, current_app, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from portal.extensions import limiter
 from portal.kb.forms import MAX_EXCLUDED, ApiSearchForm, ApiSuggestForm
 from portal.kb.index import SearchResults
-from portal.kb.services import reader_language, rendered, search_index
+from portal.kb.services import answer_tag, reader_language, rendered, search_index
 
 bp = Blueprint("kb_api", __name__, url_prefix="/api")
 
@@ -32,6 +32,21 @@ def results_json(results: SearchResults) -> dict:
     }
 
 
+def unchanged(tag: str):
+    """304 when the client holds this answer already (a browser or a proxy revalidating)."""
+    if request.if_none_match.contains(tag):
+        return tagged(current_app.response_class(status=304), tag)
+    return None
+
+
+def tagged(response, tag: str):
+    """The answer marked so that a repeat costs a revalidation only."""
+    response.set_etag(tag)
+    response.headers["Cache-Control"] = "no-cache"
+    response.vary.add("Cookie")  # the interface language comes from a cookie
+    return response
+
+
 def invalid(form) -> tuple:
     fields = {name: [str(e) for e in errors] for name, errors in form.errors.items()}
     return _invalid(fields)
@@ -52,6 +67,9 @@ def search():
     form = ApiSearchForm(request.args)
     if not form.validate():
         return invalid(form)
+    tag = answer_tag("search", request.query_string.decode("latin-1"))
+    if (response := unchanged(tag)) is not None:
+        return response
     results = search_index().search(
         form.q.data,
         lang=form.lang.data or None,
@@ -59,7 +77,7 @@ def search():
         page=form.page.data or 1,
         per_page=form.limit.data or 10,
     )
-    return jsonify(results_json(results))
+    return tagged(jsonify(results_json(results)), tag)
 
 
 @bp.get("/suggest")
@@ -73,6 +91,9 @@ def suggest():
         return invalid_field(
             "exclude", _("At most %(n)d articles can be left out.", n=MAX_EXCLUDED)
         )
+    tag = answer_tag("suggest", request.query_string.decode("latin-1"))
+    if (response := unchanged(tag)) is not None:
+        return response
     results = search_index().suggest(
         form.q.data,
         lang=form.lang.data or None,
@@ -80,7 +101,7 @@ def suggest():
         prefer_lang=reader_language(form.q.data or ""),
         exclude=excluded,
     )
-    return jsonify(results_json(results))
+    return tagged(jsonify(results_json(results)), tag)
 
 
 @bp.get("/articles/<slug>")

@@ -140,6 +140,20 @@ def cosines(rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
     return np.einsum("ij,j->i", rows, vector)
 
 
+def _columns_dot(matrix: sp.csc_matrix, cols: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """`matrix[:, cols] @ weights` without building the sliced matrix: the few columns a
+    question touches are gathered straight from the compressed arrays."""
+    starts, ends = matrix.indptr[cols], matrix.indptr[cols + 1]
+    lengths = ends - starts
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(matrix.shape[0], np.float32)
+    first = np.cumsum(lengths) - lengths
+    at = np.repeat(starts - first, lengths) + np.arange(total)
+    values = matrix.data[at] * np.repeat(weights.astype(np.float32), lengths)
+    return np.bincount(matrix.indices[at], values, matrix.shape[0]).astype(np.float32)
+
+
 def letter_counts(text: str) -> Counter:
     """Hashed character n-grams inside each word of a text (scikit-learn's "char_wb")."""
     grams: list[int] = []
@@ -550,7 +564,7 @@ class Ranker:
         if not cols:
             return np.zeros(len(self), np.float32)
         weights = np.asarray([stems[self.terms.names[c]] for c in cols], np.float32)
-        return np.asarray(self._bm25[:, cols] @ weights).ravel()
+        return _columns_dot(self._bm25, np.asarray(cols), weights)
 
     def letters(self, text: str) -> np.ndarray:
         """Cosine of character n-grams of every article and the text."""
@@ -562,7 +576,7 @@ class Ranker:
         values = 1 + np.log(np.asarray([c for _, c in known], np.float32))
         values *= self._letter_idf[cols]
         values /= np.linalg.norm(values) or 1.0
-        return np.asarray(self._tfidf[:, cols] @ values).ravel()
+        return _columns_dot(self._tfidf, cols, values)
 
     def closest_question(self, lines_llama, lines_navec, language: str) -> np.ndarray:
         """Per article, the similarity of its closest `questions:` entry (0 without any)."""
@@ -587,7 +601,8 @@ class Ranker:
         if not words:
             return 0.0
         cols = [self.terms.index[s] for s in words if s in self.terms.index]
-        present = self._tf[position, cols].count_nonzero() if cols else 0
+        held = self._tf.indices[self._tf.indptr[position] : self._tf.indptr[position + 1]]
+        present = int(np.isin(cols, held).sum()) if cols else 0
         return (present / len(words)) ** COVERAGE_POWER
 
     def score(

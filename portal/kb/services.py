@@ -1,5 +1,6 @@
 """Knowledge-base services the views call: the index, rendering, votes, listings."""
 
+import hashlib
 import re
 import threading
 import time
@@ -75,6 +76,14 @@ def search_index() -> SearchIndex:
         except SQLAlchemyError:  # a database not migrated yet: search works without it
             db.session.rollback()
     return index
+
+
+def answer_tag(*parts: str) -> str:
+    """An entity tag for an answer computed from the index: it changes when the index, the
+    learned phrases, the interface language or the question (`parts`) do."""
+    index = search_index()
+    key = repr((index.version(), index.learned_version, str(get_locale()), parts))
+    return hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
 
 
 def categories() -> dict[str, dict]:

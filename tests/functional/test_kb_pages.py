@@ -161,6 +161,19 @@ def test_api_suggest_completes_the_last_word(client):
     assert len(data["results"]) <= 5
 
 
+@pytest.mark.parametrize("url", ["/api/suggest?q=двухфакт", "/api/search?q=купон"])
+def test_a_repeated_answer_is_revalidated_not_recomputed(client, url):
+    first = client.get(url)
+    tag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "no-cache" and "Cookie" in first.headers["Vary"]
+    again = client.get(url, headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.data == b"" and again.headers["ETag"] == tag
+    # Another question, another interface language: another answer.
+    assert client.get(url + "а", headers={"If-None-Match": tag}).status_code == 200
+    client.set_cookie("portal_lang", "en")
+    assert client.get(url, headers={"If-None-Match": tag}).status_code == 200
+
+
 @pytest.mark.parametrize(
     ("url", "field"),
     [
