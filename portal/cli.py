@@ -23,8 +23,8 @@ from portal.config import PROJECT_ROOT, ConfigError
 from portal.editor.services import sync_history
 from portal.extensions import db as database
 from portal.kb.api import results_json
-from portal.kb.index import IndexMissing
 from portal.kb.indexing import build_index, update_changed
+from portal.kb.results import IndexMissing
 from portal.kb.services import search_index
 from portal.kb.vectors import word_vectors
 from portal.mail import sources as intake_sources

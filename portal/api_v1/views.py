@@ -27,7 +27,7 @@ from portal.coupons.services import CouponError
 from portal.extensions import csrf, limiter
 from portal.forms import choices
 from portal.kb.api import results_json
-from portal.kb.index import IndexMissing
+from portal.kb.results import IndexMissing
 from portal.kb.services import rendered, search_index
 from portal.tickets import conversation
 from portal.tickets.categories import configured_categories as categories

@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 
 from portal.extensions import limiter
 from portal.kb.forms import MAX_EXCLUDED, ApiSearchForm, ApiSuggestForm
-from portal.kb.index import SearchResults
+from portal.kb.results import SearchResults
 from portal.kb.services import answer_tag, reader_language, rendered, search_index
 
 bp = Blueprint("kb_api", __name__, url_prefix="/api")

@@ -1,19 +1,17 @@
-"""Searching: a small `SearchIndex` interface and its Whoosh implementation, which reads the
-index `portal.kb.indexing` builds and picks up a new generation by itself."""
+"""Searching on Whoosh: `WhooshSearchIndex` implements `portal.kb.results.SearchIndex` over
+the index `portal.kb.indexing` builds, and picks up a new generation by itself."""
 
-import datetime as dt
 import os
 import threading
 import time
-from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 from whoosh import index as whoosh_index
 from whoosh.query import And, Every, Term
 
+from portal.kb import ranking_files
 from portal.kb.analysis import (
     STOP_WORDS,
     WORD,
@@ -23,9 +21,12 @@ from portal.kb.analysis import (
     words,
 )
 from portal.kb.indexing import current_generation
+from portal.kb.lru import Lru
 from portal.kb.markup import plain_text
-from portal.kb.ranking import META_FILE, Learned, Ranker, Scores
-from portal.kb.snippets import Passage, Snippet, make_snippet
+from portal.kb.question import Learned, Scores
+from portal.kb.ranking import Ranker
+from portal.kb.results import Hit, IndexMissing, SearchResults, StoredArticle
+from portal.kb.snippets import Passage, make_snippet
 from portal.kb.synonyms import SynonymTable
 from portal.kb.vectors import WordVectors, word_vectors
 
@@ -42,140 +43,11 @@ PREFERENCE = 1.15
 
 
 @dataclass
-class StoredArticle:
-    """An article as the index holds it."""
-
-    slug: str
-    title: str
-    lang: str
-    category: str
-    summary: str
-    tags: list[str]
-    path: str
-    source: str
-    content_hash: str
-    updated: dt.date
-    translation_of: str | None = None
-
-    @classmethod
-    def from_fields(cls, f: dict) -> "StoredArticle":
-        return cls(
-            slug=f["slug"],
-            title=f["title"],
-            lang=f["lang"],
-            category=f["category"],
-            summary=f.get("summary", ""),
-            tags=list(f.get("tag_list") or []),
-            path=f.get("path", ""),
-            source=f.get("source", ""),
-            content_hash=f.get("content_hash", ""),
-            updated=dt.date.fromisoformat(f["updated"]) if f.get("updated") else dt.date.today(),
-            translation_of=f.get("translation_of") or None,
-        )
-
-
-@dataclass
-class Hit:
-    """One search result."""
-
-    slug: str
-    title: str
-    category: str
-    lang: str
-    score: float
-    snippet: Snippet
-    summary: str = ""
-
-
-@dataclass
-class SearchResults:
-    """A page of results with the total and a spelling suggestion."""
-
-    query: str
-    hits: list[Hit]
-    total: int
-    page: int = 1
-    per_page: int = 10
-    suggestion: str | None = None
-    corrected: bool = False
-    terms: frozenset[str] = field(default_factory=frozenset)
-
-    @property
-    def pages(self) -> int:
-        return max(1, -(-self.total // self.per_page))
-
-
-class SearchIndex(Protocol):
-    """What the views need from a search engine."""
-
-    def search(
-        self,
-        query: str,
-        *,
-        lang: str | None = None,
-        category: str | None = None,
-        page: int = 1,
-        per_page: int = 10,
-        prefer_lang: str | None = None,
-    ) -> SearchResults: ...
-
-    def suggest(
-        self,
-        query: str,
-        *,
-        lang: str | None = None,
-        limit: int = 5,
-        prefer_lang: str | None = None,
-        exclude: frozenset[str] = frozenset(),
-    ) -> SearchResults: ...
-
-    def article(self, slug: str) -> StoredArticle | None: ...
-
-    def articles(
-        self, *, lang: str | None = None, category: str | None = None
-    ) -> list[StoredArticle]: ...
-
-    def related(self, article: StoredArticle, limit: int = 5) -> list[StoredArticle]: ...
-
-    def slug_for_path(self, path: str) -> str | None: ...
-
-
-@dataclass
 class _Unit:
     """One word of a query (or a synonym group) and the stems that may stand for it."""
 
     alternatives: tuple[tuple[str, ...], ...]
     prefix: str | None = None
-
-
-class _Lru:
-    """A bounded map shared by threads, the least recently used entry dropped first."""
-
-    def __init__(self, size: int):
-        self.size = size
-        self._items: OrderedDict = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-                return self._items[key]
-        return None
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
-
-    def clear(self) -> None:
-        with self._lock:
-            self._items.clear()
-
-
-class IndexMissing(RuntimeError):
-    """No index has been built yet."""
 
 
 class WhooshSearchIndex:
@@ -190,9 +62,9 @@ class WhooshSearchIndex:
         self.use_vectors = vectors
         self._local = threading.local()
         # Answers to typed questions and related articles, per index and learned version.
-        self._cache = _Lru(self.CACHE_SIZE)
+        self._cache = Lru(self.CACHE_SIZE)
         # Articles' plain text split into words, for the snippets of search results.
-        self._passages = _Lru(self.CACHE_SIZE)
+        self._passages = Lru(self.CACHE_SIZE)
         self._rankers: dict[tuple, Ranker] = {}
         self._ranker_lock = threading.Lock()
         self._learned: Learned | None = None
@@ -237,13 +109,13 @@ class WhooshSearchIndex:
         """The generation's ranking data, shared by the threads; None if it has just gone
         (a newer generation replaced it, and the next refresh moves there)."""
         try:
-            stamp = (str(generation), os.stat(generation / META_FILE).st_mtime_ns)
+            stamp = (str(generation), os.stat(generation / ranking_files.META_FILE).st_mtime_ns)
         except OSError:
             return None
         with self._ranker_lock:
             if stamp not in self._rankers:
                 try:
-                    self._rankers[stamp] = Ranker.load(generation)
+                    self._rankers[stamp] = ranking_files.load(generation)
                 except OSError:
                     return None
                 while len(self._rankers) > 2:

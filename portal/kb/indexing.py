@@ -19,9 +19,11 @@ from pathlib import Path
 from whoosh import index as whoosh_index
 from whoosh.fields import ID, STORED, Schema
 
+from portal.kb import ranking_files
 from portal.kb.articles import Article, load_articles
+from portal.kb.features import RankDoc
 from portal.kb.markup import plain_lines
-from portal.kb.ranking import RankDoc, Ranker, ranking_exists
+from portal.kb.ranking import Ranker
 from portal.kb.vectors import WordVectors, word_vectors
 
 # Bump when the schema, the analysis or the ranking data change: older indexes are then
@@ -119,7 +121,7 @@ def current_generation(index_dir: Path) -> Path | None:
         version = (path / SCHEMA_FILE).read_text().strip()
     except OSError:
         return None
-    if version != SCHEMA_VERSION or not ranking_exists(path):
+    if version != SCHEMA_VERSION or not ranking_files.exists(path):
         return None
     return path if whoosh_index.exists_in(str(path)) else None
 
@@ -148,7 +150,8 @@ def build_index(
                     writer.add_document(**_document(article))
             report.indexed = len(published)
             ix.close()
-            Ranker.build([rank_doc(a) for a in published], vectors, procs).save(building)
+            ranker = Ranker.build([rank_doc(a) for a in published], vectors, procs)
+            ranking_files.save(ranker, building)
             (building / SCHEMA_FILE).write_text(SCHEMA_VERSION)
             os.rename(building, index_dir / name)
         except BaseException:
@@ -209,10 +212,10 @@ def _update_ranking(
     generation: Path, upsert: list[Article], remove: list[str], vectors: WordVectors | None
 ) -> None:
     """Bring the generation's ranking data in line (the caller holds the write lock)."""
-    ranker = Ranker.load(generation)
+    ranker = ranking_files.load(generation)
     ranker.remove(remove + [a.slug for a in upsert if a.draft])
     ranker.upsert([rank_doc(a) for a in upsert if not a.draft], vectors or word_vectors())
-    ranker.save(generation)
+    ranking_files.save(ranker, generation)
 
 
 def update_articles(

@@ -11,47 +11,43 @@ best article of the question scores 1, then added with weights per question lang
 
 Weights were chosen on the training parts of public question sets (`portal eval`) and
 hold for the starter knowledge base. The data lives beside each Whoosh generation in two
-files and is rewritten atomically when articles change. Pure: no Flask, no database.
+files and is rewritten atomically when articles change; what is computed of each article
+is `portal.kb.features`. Pure: no Flask, no database.
 """
 
-import json
-import math
-import multiprocessing
-import os
-import re
-import zlib
 from bisect import bisect_left
-from collections import Counter
-from dataclasses import dataclass, field
-from functools import lru_cache
-from pathlib import Path
 
 import numpy as np
 import scipy.sparse as sp
 
 from portal.kb import spelling
-from portal.kb.analysis import STOP_WORDS, fold, language_of, root, stem, terms, words
+from portal.kb.analysis import stem
+from portal.kb.features import (
+    LETTER_SPACE,
+    ROOT_MARK,
+    RankDoc,
+    Vocabulary,
+    analyse,
+    letter_counts,
+    stack,
+    widen,
+)
+from portal.kb.question import (
+    Learned,
+    Question,
+    Scores,
+    columns_dot,
+    cosines,
+    query_language,
+    with_roots,
+)
 from portal.kb.vectors import NAVEC_DIM, WORDLLAMA_DIM, WordVectors
 
-DATA_FILE = "ranking.npz"
-META_FILE = "ranking.json"
-FORMAT = 4
-# How often each part of an article counts for BM25 (BM25F-style repetition).
-REPEATS = {"title": 4, "tags": 3, "questions": 3, "summary": 2, "body": 1}
-LETTERS_BODY_CHARS = 1000
-MEANING_BODY_CHARS = 1500
 K1, B = 1.2, 0.75
-PARALLEL_FROM = 200
 # Words earn weight when the best article holds most of them: a knowledge base whose
 # articles use the customer's words (BM25 up to this weight); scattered overlaps do not.
 COVERED_BM25 = 0.5
 COVERAGE_POWER = 2
-# Each article is also compared line by line: a question close to one of its lines counts.
-MAX_LINES, BODY_LINES = 40, 12
-MIN_LINE_CHARS, MAX_LINE_CHARS = 8, 200
-NGRAMS = (1, 4)
-MIN_SPELLING = 3
-LETTER_SPACE = 2**20
 # The questions editors list in an article's front matter are how customers ask: the
 # closest of them is a signal of its own.
 QUESTIONS_WEIGHT = 1.0
@@ -70,229 +66,6 @@ LEARNED_WEIGHT = 3.5
 # Below these similarities a question means nothing to the models ("xyzzy", "asdf qwer");
 # letters are no evidence alone: any text shares some with any article.
 EVIDENCE = {"navec": 0.35, "wordllama": 0.35}
-_WORD = re.compile(r"\w+")
-
-
-@dataclass
-class RankDoc:
-    """What ranking needs of one article."""
-
-    slug: str
-    lang: str
-    category: str
-    title: str
-    summary: str = ""
-    tags: list[str] = field(default_factory=list)
-    questions: list[str] = field(default_factory=list)
-    body: str = ""
-    translation_of: str = ""
-
-    def bm25_text(self) -> str:
-        parts = {
-            "title": self.title,
-            "tags": " ".join(self.tags),
-            "questions": " ".join(self.questions),
-            "summary": self.summary,
-            "body": self.body,
-        }
-        return " ".join(" ".join([parts[name]] * n) for name, n in REPEATS.items())
-
-    def letters_text(self) -> str:
-        head = [self.title, " ".join(self.tags), self.summary, *self.questions]
-        return " ".join([*head, self.body[:LETTERS_BODY_CHARS]])
-
-    def lines(self) -> list[str]:
-        """The article's own short statements of what it answers: its title, its questions
-        and the first short lines or list items of its body (FAQ-style articles)."""
-        short = [
-            line.strip(" -*•\t")
-            for line in self.body.splitlines()
-            if MIN_LINE_CHARS <= len(line.strip(" -*•\t")) <= MAX_LINE_CHARS
-        ]
-        return [self.title, *self.questions, *short[:BODY_LINES]][:MAX_LINES]
-
-    def meaning_text(self) -> str:
-        head = [self.title, " ".join(self.tags), self.summary, *self.questions]
-        return "\n".join([*head, self.body[:MEANING_BODY_CHARS]])
-
-    def spelling(self) -> set[str]:
-        """The words a misspelt question may be corrected to."""
-        text = " ".join([self.title, *self.tags, *self.questions, self.summary, self.body])
-        return {w for w in words(text) if len(w) >= MIN_SPELLING and w not in STOP_WORDS}
-
-
-@lru_cache(maxsize=200_000)
-def _word_ngrams(word: str) -> tuple[int, ...]:
-    """The hashed character n-grams of a word: no vocabulary to share between processes,
-    collisions too rare to matter among 2^20 columns."""
-    padded = f" {word} "
-    low, high = NGRAMS
-    return tuple(
-        zlib.crc32(padded[i : i + n].encode()) & (LETTER_SPACE - 1)
-        for n in range(low, high + 1)
-        for i in range(len(padded) - n + 1)
-    )
-
-
-def cosines(rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
-    """Dot products of unit rows and a unit vector. numpy's own loop: on the BLAS builds
-    some machines need (OPENBLAS_CORETYPE pinned) a matrix-vector product is 5-10x slower."""
-    return np.einsum("ij,j->i", rows, vector)
-
-
-def _columns_dot(matrix: sp.csc_matrix, cols: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """`matrix[:, cols] @ weights` without building the sliced matrix: the few columns a
-    question touches are gathered straight from the compressed arrays."""
-    starts, ends = matrix.indptr[cols], matrix.indptr[cols + 1]
-    lengths = ends - starts
-    total = int(lengths.sum())
-    if not total:
-        return np.zeros(matrix.shape[0], np.float32)
-    first = np.cumsum(lengths) - lengths
-    at = np.repeat(starts - first, lengths) + np.arange(total)
-    values = matrix.data[at] * np.repeat(weights.astype(np.float32), lengths)
-    return np.bincount(matrix.indices[at], values, matrix.shape[0]).astype(np.float32)
-
-
-def letter_counts(text: str) -> Counter:
-    """Hashed character n-grams inside each word of a text (scikit-learn's "char_wb")."""
-    grams: list[int] = []
-    for word in _WORD.findall(fold(text)):
-        grams += _word_ngrams(word)
-    return Counter(grams)
-
-
-ROOT_MARK = "~"
-ROOT_WEIGHT = 0.3
-
-
-def _with_roots(stems: list[str]) -> Counter:
-    """Stems and, marked apart, the coarser roots that join derived words."""
-    counts = Counter(stems)
-    counts.update(ROOT_MARK + r for s in stems if (r := root(s)) != s)
-    return counts
-
-
-def with_roots(stems: dict[str, float]) -> dict[str, float]:
-    """Query stems plus their roots at a lower weight ("отправить" meets "отправка")."""
-    found = dict(stems)
-    for s, weight in stems.items():
-        if (r := root(s)) != s:
-            key = ROOT_MARK + r
-            found[key] = max(found.get(key, 0.0), weight * ROOT_WEIGHT)
-    return found
-
-
-def query_language(text: str, lang: str | None) -> str:
-    """The language whose weights score a question: the one asked for, else by its script."""
-    return lang if lang in WEIGHTS else language_of(text)
-
-
-_Row = tuple[np.ndarray, np.ndarray]
-
-
-def _row(columns, counts: Counter) -> _Row:
-    size = len(counts)
-    return (
-        np.fromiter(columns, np.int32, size),
-        np.fromiter(counts.values(), np.float32, size),
-    )
-
-
-@dataclass
-class _Analysed:
-    """One article's countable and embeddable parts, computed apart from the vocabulary."""
-
-    terms: Counter
-    letters: _Row
-    navec: np.ndarray
-    llama: np.ndarray
-    line_navec: np.ndarray
-    line_llama: np.ndarray
-    line_question: np.ndarray
-    spelling: set[str]
-
-
-def _analyse_batch(docs: list[RankDoc], vectors: WordVectors) -> list[_Analysed]:
-    texts = [d.meaning_text() for d in docs]
-    meaning = vectors.navec(texts).astype(np.float16)
-    llama = vectors.wordllama(texts).astype(np.float16)
-    lines = [d.lines() for d in docs]
-    every_line = [line for own in lines for line in own]
-    line_navec = vectors.navec(every_line).astype(np.float16)
-    line_llama = vectors.wordllama(every_line).astype(np.float16)
-    out, start = [], 0
-    for i, doc in enumerate(docs):
-        end = start + len(lines[i])
-        asked = np.zeros(len(lines[i]), bool)
-        letters = letter_counts(doc.letters_text())
-        asked[1 : 1 + len(doc.questions)] = True
-        out.append(
-            _Analysed(
-                _with_roots(terms(doc.bm25_text())),
-                _row(letters, letters),
-                meaning[i : i + 1],
-                llama[i : i + 1],
-                line_navec[start:end],
-                line_llama[start:end],
-                asked,
-                doc.spelling(),
-            )
-        )
-        start = end
-    return out
-
-
-_worker_vectors: WordVectors | None = None
-
-
-def _analyse_in_worker(docs: list[RankDoc]) -> list[_Analysed]:
-    return _analyse_batch(docs, _worker_vectors)
-
-
-def _analyse(docs: list[RankDoc], vectors: WordVectors, procs: int) -> list[_Analysed]:
-    """Every article analysed, in forked processes that share the loaded models."""
-    if procs <= 1 or len(docs) < PARALLEL_FROM:
-        return _analyse_batch(docs, vectors)
-    global _worker_vectors
-    _worker_vectors = vectors  # inherited by the forked workers, not pickled
-    size = -(-len(docs) // (procs * 4))
-    chunks = [docs[i : i + size] for i in range(0, len(docs), size)]
-    with multiprocessing.get_context("fork").Pool(procs) as pool:
-        return [a for chunk in pool.map(_analyse_in_worker, chunks) for a in chunk]
-
-
-class _Vocabulary:
-    """Feature name -> column, growing as articles arrive."""
-
-    def __init__(self, names: list[str] | None = None):
-        self.names = list(names or [])
-        self.index = {n: i for i, n in enumerate(self.names)}
-
-    def column(self, name: str) -> int:
-        col = self.index.get(name)
-        if col is None:
-            col = self.index[name] = len(self.names)
-            self.names.append(name)
-        return col
-
-    def row(self, counts: Counter) -> "_Row":
-        """The counts as columns and values, new names added."""
-        for name in [n for n in counts if n not in self.index]:
-            self.column(name)
-        return _row(map(self.index.__getitem__, counts), counts)
-
-
-def _stack(rows: list[_Row], width: int) -> sp.csr_matrix:
-    """One sparse row per (columns, values)."""
-    indptr = np.concatenate([[0], np.cumsum([len(cols) for cols, _ in rows])])
-    indices = np.concatenate([cols for cols, _ in rows]) if rows else np.zeros(0, np.int32)
-    data = np.concatenate([values for _, values in rows]) if rows else np.zeros(0, np.float32)
-    return sp.csr_matrix((data, indices, indptr), shape=(len(rows), width))
-
-
-def _widen(matrix: sp.csr_matrix, width: int) -> sp.csr_matrix:
-    return sp.csr_matrix((matrix.data, matrix.indices, matrix.indptr), (matrix.shape[0], width))
 
 
 class Ranker:
@@ -317,9 +90,9 @@ class Ranker:
         # Grows with the articles; a word whose articles are gone has no stem left to find.
         self.spelling_words: list[str] = sorted(spelling_words or [])
         self.terms = term_vocab
-        self._tf = tf
-        self._lengths = lengths
-        self._letters = letters
+        self.term_counts = tf
+        self.lengths = lengths
+        self.gram_counts = letters
         self.navec = navec
         self.llama = llama
         self.line_owner = np.zeros(0, np.int32) if line_owner is None else line_owner
@@ -338,7 +111,7 @@ class Ranker:
     def empty(cls) -> "Ranker":
         return cls(
             [],
-            _Vocabulary(),
+            Vocabulary(),
             sp.csr_matrix((0, 0), dtype=np.float32),
             np.zeros(0, np.float32),
             sp.csr_matrix((0, LETTER_SPACE), dtype=np.float32),
@@ -359,16 +132,18 @@ class Ranker:
         if not docs:
             return
         self.remove([d.slug for d in docs])
-        parts = _analyse(docs, vectors, procs)
+        parts = analyse(docs, vectors, procs)
         term_rows = [self.terms.row(p.terms) for p in parts]
         letter_rows = [p.letters for p in parts]
         width_t, width_l = len(self.terms.names), LETTER_SPACE
-        self._tf = sp.vstack([_widen(self._tf, width_t), _stack(term_rows, width_t)]).tocsr()
-        self._letters = sp.vstack(
-            [_widen(self._letters, width_l), _stack(letter_rows, width_l)]
+        self.term_counts = sp.vstack(
+            [widen(self.term_counts, width_t), stack(term_rows, width_t)]
+        ).tocsr()
+        self.gram_counts = sp.vstack(
+            [widen(self.gram_counts, width_l), stack(letter_rows, width_l)]
         ).tocsr()
         lengths = [float(values.sum()) for _, values in term_rows]
-        self._lengths = np.concatenate([self._lengths, np.asarray(lengths, np.float32)])
+        self.lengths = np.concatenate([self.lengths, np.asarray(lengths, np.float32)])
         self.navec = np.vstack([self.navec, *[p.navec for p in parts]])
         self.llama = np.vstack([self.llama, *[p.llama for p in parts]])
         first = len(self.meta)
@@ -399,84 +174,20 @@ class Ranker:
         keep = [i for i, m in enumerate(self.meta) if m["slug"] not in gone]
         if len(keep) == len(self.meta):
             return
-        self._lengths_before = self._lengths
+        renumber = np.full(len(self.meta), -1, np.int32)
+        renumber[keep] = np.arange(len(keep), dtype=np.int32)
         self.meta = [self.meta[i] for i in keep]
-        self._tf = self._tf[keep]
-        self._letters = self._letters[keep]
-        self._lengths = self._lengths[keep]
+        self.term_counts = self.term_counts[keep]
+        self.gram_counts = self.gram_counts[keep]
+        self.lengths = self.lengths[keep]
         self.navec = self.navec[keep]
         self.llama = self.llama[keep]
-        renumber = np.full(len(self._lengths_before), -1, np.int32)
-        renumber[keep] = np.arange(len(keep), dtype=np.int32)
         kept_lines = renumber[self.line_owner] >= 0
         self.line_owner = renumber[self.line_owner[kept_lines]]
         self.line_question = self.line_question[kept_lines]
         self.line_navec = self.line_navec[kept_lines]
         self.line_llama = self.line_llama[kept_lines]
         self._prepare()
-
-    def save(self, folder: Path) -> None:
-        """Write the data into an index generation, replacing what was there atomically."""
-        folder = Path(folder)
-        data_tmp, meta_tmp = folder / f".{DATA_FILE}.tmp", folder / f".{META_FILE}.tmp"
-        with open(data_tmp, "wb") as f:
-            np.savez(
-                f,
-                tf_data=self._tf.data,
-                tf_indices=self._tf.indices,
-                tf_indptr=self._tf.indptr,
-                letters_data=self._letters.data,
-                letters_indices=self._letters.indices,
-                letters_indptr=self._letters.indptr,
-                lengths=self._lengths,
-                navec=self.navec,
-                llama=self.llama,
-                line_owner=self.line_owner,
-                line_question=self.line_question,
-                line_navec=self.line_navec,
-                line_llama=self.line_llama,
-            )
-        meta = {
-            "format": FORMAT,
-            "docs": self.meta,
-            "terms": self.terms.names,
-            "words": self.spelling_words,
-        }
-        meta_tmp.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-        # The data file first: a reader that sees the new metadata finds matching data.
-        os.replace(data_tmp, folder / DATA_FILE)
-        os.replace(meta_tmp, folder / META_FILE)
-
-    @classmethod
-    def load(cls, folder: Path) -> "Ranker":
-        """The data saved in an index generation."""
-        folder = Path(folder)
-        meta = json.loads((folder / META_FILE).read_text(encoding="utf-8"))
-        if meta.get("format") != FORMAT:
-            raise ValueError("ranking data of another format")
-        with np.load(folder / DATA_FILE) as z:
-            n = len(meta["docs"])
-            tf = sp.csr_matrix(
-                (z["tf_data"], z["tf_indices"], z["tf_indptr"]), shape=(n, len(meta["terms"]))
-            )
-            letters = sp.csr_matrix(
-                (z["letters_data"], z["letters_indices"], z["letters_indptr"]),
-                shape=(n, LETTER_SPACE),
-            )
-            return cls(
-                meta["docs"],
-                _Vocabulary(meta["terms"]),
-                tf,
-                z["lengths"],
-                letters,
-                z["navec"],
-                z["llama"],
-                z["line_owner"],
-                z["line_question"],
-                z["line_navec"],
-                z["line_llama"],
-                meta["words"],
-            )
 
     # -- scoring ----------------------------------------------------------------
 
@@ -507,15 +218,15 @@ class Ranker:
             self._line_starts = np.zeros(0, np.int64)
             self._line_question = np.zeros(0, bool)
             return
-        tf = self._tf.tocoo()
+        tf = self.term_counts.tocoo()
         df = np.bincount(tf.col, minlength=tf.shape[1]).astype(np.float32)
         self._df = df
         idf = np.log1p((n - df + 0.5) / (df + 0.5))
-        average = float(self._lengths.mean()) or 1.0
-        norm = K1 * (1 - B + B * self._lengths[tf.row] / average)
+        average = float(self.lengths.mean()) or 1.0
+        norm = K1 * (1 - B + B * self.lengths[tf.row] / average)
         weights = tf.data * (K1 + 1) / (tf.data + norm) * idf[tf.col]
         self._bm25 = sp.csc_matrix((weights.astype(np.float32), (tf.row, tf.col)), shape=tf.shape)
-        letters = self._letters.tocoo()
+        letters = self.gram_counts.tocoo()
         self._letter_df = np.bincount(letters.col, minlength=LETTER_SPACE)
         self._letter_idf = (np.log((1 + n) / (1 + self._letter_df)) + 1).astype(np.float32)
         values = (1 + np.log(letters.data)) * self._letter_idf[letters.col]
@@ -564,7 +275,7 @@ class Ranker:
         if not cols:
             return np.zeros(len(self), np.float32)
         weights = np.asarray([stems[self.terms.names[c]] for c in cols], np.float32)
-        return _columns_dot(self._bm25, np.asarray(cols), weights)
+        return columns_dot(self._bm25, np.asarray(cols), weights)
 
     def letters(self, text: str) -> np.ndarray:
         """Cosine of character n-grams of every article and the text."""
@@ -576,7 +287,7 @@ class Ranker:
         values = 1 + np.log(np.asarray([c for _, c in known], np.float32))
         values *= self._letter_idf[cols]
         values /= np.linalg.norm(values) or 1.0
-        return _columns_dot(self._tfidf, cols, values)
+        return columns_dot(self._tfidf, cols, values)
 
     def closest_question(self, lines_llama, lines_navec, language: str) -> np.ndarray:
         """Per article, the similarity of its closest `questions:` entry (0 without any)."""
@@ -601,7 +312,9 @@ class Ranker:
         if not words:
             return 0.0
         cols = [self.terms.index[s] for s in words if s in self.terms.index]
-        held = self._tf.indices[self._tf.indptr[position] : self._tf.indptr[position + 1]]
+        held = self.term_counts.indices[
+            self.term_counts.indptr[position] : self.term_counts.indptr[position + 1]
+        ]
         present = int(np.isin(cols, held).sum()) if cols else 0
         return (present / len(words)) ** COVERAGE_POWER
 
@@ -657,73 +370,3 @@ class Ranker:
             close = best[fused[best] >= MEANING_FLOOR * float(fused.max())]
             found[close[mask[close]]] = True
         return Scores(fused, found)
-
-
-class Question:
-    """A question's letters and vectors, computed once for every signal that needs them."""
-
-    def __init__(self, text: str, vectors: WordVectors):
-        self.text = text
-        self.navec = vectors.navec([text])[0]
-        self.llama = vectors.wordllama([text])[0]
-        self.letters = _unit_counts(letter_counts(text))
-
-
-def _unit_counts(counts: Counter) -> dict[str, float]:
-    """Sub-linear n-gram counts scaled to unit length (a cosine without corpus weights)."""
-    values = {g: 1 + math.log(c) for g, c in counts.items()}
-    length = math.sqrt(sum(v * v for v in values.values())) or 1.0
-    return {g: v / length for g, v in values.items()}
-
-
-class Learned:
-    """Phrases readers taught the portal (`portal.kb.learning`), each leading to an article.
-
-    A question close to a learned phrase lifts that phrase's article: by letters and by
-    the word vectors of the question's language, so a new wording of the same words counts.
-    """
-
-    def __init__(self, phrases: list[tuple[str, str, str]], vectors: WordVectors):
-        self.slugs = [slug for slug, _, _ in phrases]
-        texts = [phrase for _, _, phrase in phrases]
-        self.letters = [_unit_counts(letter_counts(t)) for t in texts]
-        self.navec = vectors.navec(texts)
-        self.llama = vectors.wordllama(texts)
-
-    def __len__(self) -> int:
-        return len(self.slugs)
-
-    def similarity(self, question: Question, language: str, position: dict) -> np.ndarray:
-        """Per article, the closest learned phrase's similarity to the question."""
-        best = np.zeros(len(position), np.float32)
-        if not self.slugs:
-            return best
-        meaning = cosines(
-            self.navec if language == "ru" else self.llama,
-            question.navec if language == "ru" else question.llama,
-        )
-        for i, slug in enumerate(self.slugs):
-            at = position.get(slug)
-            if at is None:
-                continue
-            shared = self.letters[i].keys() & question.letters.keys()
-            letters = sum(self.letters[i][g] * question.letters[g] for g in shared)
-            best[at] = max(best[at], 0.5 * letters + 0.5 * max(float(meaning[i]), 0.0))
-        return best
-
-
-@dataclass
-class Scores:
-    """Fused scores of every article and which of them are results."""
-
-    fused: np.ndarray
-    found: np.ndarray
-
-    def ranked(self) -> list[int]:
-        """Positions of the found articles, best first."""
-        positions = np.flatnonzero(self.found)
-        return positions[np.argsort(-self.fused[positions], kind="stable")].tolist()
-
-
-def ranking_exists(folder: Path) -> bool:
-    return (Path(folder) / META_FILE).exists() and (Path(folder) / DATA_FILE).exists()

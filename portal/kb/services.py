@@ -15,10 +15,11 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from portal.extensions import db
 from portal.kb.analysis import CYRILLIC
 from portal.kb.articles import link_target, load_categories
-from portal.kb.index import SearchIndex, StoredArticle, WhooshSearchIndex
+from portal.kb.index import WhooshSearchIndex
 from portal.kb.learning import learned_phrases, learned_version
 from portal.kb.markup import Rendered, render
 from portal.kb.models import ArticleVote
+from portal.kb.results import SearchIndex, StoredArticle
 from portal.kb.synonyms import load_synonyms
 from portal.kb.vectors import word_vectors
 

@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from portal.kb.analysis import CYRILLIC, fold, language_of, stem
-from portal.kb.ranking import letter_counts
+from portal.kb.features import letter_counts
 from portal.kb.vectors import WordVectors
 from portal.scope.rules import VERDICTS, Rules
 

@@ -11,7 +11,7 @@ from flask_wtf.csrf import CSRFError
 
 from portal.clock import aware
 from portal.kb.forms import LanguageForm
-from portal.kb.index import IndexMissing
+from portal.kb.results import IndexMissing
 
 bp = Blueprint("site", __name__)
 LANG_COOKIE = "portal_lang"

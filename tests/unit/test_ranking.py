@@ -3,8 +3,11 @@
 import numpy as np
 import pytest
 
+from portal.kb import ranking_files
 from portal.kb.analysis import terms
-from portal.kb.ranking import Learned, RankDoc, Ranker, query_language
+from portal.kb.features import RankDoc
+from portal.kb.question import Learned, query_language
+from portal.kb.ranking import Ranker
 from portal.kb.vectors import word_vectors
 
 DOCS = [
@@ -97,8 +100,8 @@ def test_question_language_follows_the_filter_or_the_script():
 
 
 def test_saved_data_loads_back_the_same(tmp_path, ranker, vectors):
-    ranker.save(tmp_path)
-    loaded = Ranker.load(tmp_path)
+    ranking_files.save(ranker, tmp_path)
+    loaded = ranking_files.load(tmp_path)
     text = "не приходят уведомления"
     stems = dict.fromkeys(terms(text), 1.0)
     assert loaded.slugs == ranker.slugs
