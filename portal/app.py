@@ -54,7 +54,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.editor import views as editor_views
     from portal.kb import api as kb_api
     from portal.kb import views as kb_views
-    from portal.kb.services import open_index, warm_up_on_first_request
+    from portal.kb.services import KnowledgeBase, warm_up_on_first_request
     from portal.mail import notifications
     from portal.scope import RulesError, load_rules
     from portal.site import views as site_views
@@ -79,7 +79,7 @@ def create_app(config: dict | None = None) -> Flask:
     limiter.init_app(app)
     security.init_app(app)
     login_manager.login_view = "accounts.signin"
-    app.extensions["search_index"] = open_index(
+    app.extensions["kb"] = KnowledgeBase(
         settings["PORTAL_ARTICLES_DIR"],
         settings["PORTAL_INDEX_DIR"],
         settings["PORTAL_SEARCH_VECTORS"],

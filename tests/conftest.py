@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from portal import create_app
+from portal.calendar.services import forget_policy
 from portal.cli import main
 from portal.config import PROJECT_ROOT
 from portal.extensions import db
@@ -83,7 +84,7 @@ def _clean_tables(request):
                 db.session.execute(table.delete())
             db.session.commit()
             db.session.remove()
-        app.extensions.pop("sla_policy", None)  # built from a calendar table just emptied
+            forget_policy()  # built from a calendar table just emptied
 
 
 @pytest.fixture

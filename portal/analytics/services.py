@@ -91,4 +91,4 @@ def subscribe(app) -> None:
     """Record the knowledge base's searches and views, and give it the most viewed articles."""
     events.searched.connect(_searched)
     events.viewed.connect(_viewed)
-    app.extensions["popular_slugs"] = popular_slugs
+    app.extensions["kb"].popular_slugs = popular_slugs

@@ -101,22 +101,38 @@ def _overrides_version() -> tuple:
     )
 
 
+class _PolicyInForce:
+    """An application's SLA policy, rebuilt when the calendar overrides change."""
+
+    def __init__(self):
+        self.policy: SlaPolicy | None = None
+        self.version: tuple | None = None
+        self.checked = float("-inf")
+
+    def get(self) -> SlaPolicy:
+        now = time.monotonic()
+        if self.policy is None or self.checked + POLICY_REFRESH_SECONDS < now:
+            version = _overrides_version()
+            if self.policy is None or self.version != version:
+                self.policy = build_policy(current_app.config, _overrides())
+                self.version = version
+            self.checked = now
+        return self.policy
+
+
+def _in_force() -> _PolicyInForce:
+    return current_app.extensions.setdefault("sla_policy", _PolicyInForce())
+
+
 def sla_policy() -> SlaPolicy:
     """The policy in force; rebuilt when the overrides change (checked every 30 s)."""
-    cache = current_app.extensions.setdefault("sla_policy", {})
-    now = time.monotonic()
-    if cache.get("checked", -1e9) + POLICY_REFRESH_SECONDS < now:
-        version = _overrides_version()
-        if cache.get("version") != version:
-            cache["policy"] = build_policy(current_app.config, _overrides())
-            cache["version"] = version
-        cache["checked"] = now
-    return cache["policy"]
+    return _in_force().get()
 
 
 def forget_policy() -> None:
-    """Rebuild the policy on next use (after an admin edits the overrides here)."""
-    current_app.extensions.pop("sla_policy", None)
+    """Rebuild the policy on next use (after the overrides change)."""
+    _in_force().checked = float("-inf")
+    _in_force().policy = None
 
 
 def years_without_data(today: dt.date) -> list[int]:

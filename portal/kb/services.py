@@ -4,7 +4,6 @@ import hashlib
 import re
 import threading
 import time
-from collections import OrderedDict
 from pathlib import Path, PurePosixPath
 
 from flask import current_app, url_for
@@ -17,6 +16,7 @@ from portal.kb.analysis import CYRILLIC
 from portal.kb.articles import link_target, load_categories
 from portal.kb.index import WhooshSearchIndex
 from portal.kb.learning import learned_phrases, learned_version
+from portal.kb.lru import Lru
 from portal.kb.markup import Rendered, render
 from portal.kb.models import ArticleVote
 from portal.kb.results import SearchIndex, StoredArticle
@@ -29,9 +29,40 @@ _RENDER_CACHE_SIZE = 512
 OVERVIEW_RECENT = 12
 
 
-def open_index(articles_dir: Path, index_dir: Path, vectors: bool = True) -> WhooshSearchIndex:
-    """The search index a process serves from."""
-    return WhooshSearchIndex(index_dir, load_synonyms(articles_dir / "_synonyms.yml"), vectors)
+class KnowledgeBase:
+    """A process's knowledge base: the search index it serves from and what its pages keep
+    between requests (rendered articles, the topics, the home page's overview)."""
+
+    def __init__(self, articles_dir: Path, index_dir: Path, vectors: bool = True):
+        self.articles_dir = articles_dir
+        self.index = WhooshSearchIndex(
+            index_dir, load_synonyms(articles_dir / "_synonyms.yml"), vectors
+        )
+        self.learned_checked = float("-inf")
+        self.rendered: Lru = Lru(_RENDER_CACHE_SIZE)
+        self.overview: dict = {}
+        self._categories: tuple = (None, {})
+        # The most viewed articles' slugs (analytics sets it: it counts the views).
+        self.popular_slugs = lambda limit: []
+
+    def categories(self) -> dict[str, dict]:
+        """Category titles and order, reread when the articles folder changes."""
+        meta = self.articles_dir / "_categories.yml"
+        stamp = (
+            self.articles_dir.stat().st_mtime_ns,
+            meta.stat().st_mtime_ns if meta.exists() else 0,
+        )
+        if self._categories[0] != stamp:
+            self._categories = (stamp, load_categories(self.articles_dir))
+        return self._categories[1]
+
+    def relearn(self) -> None:
+        """Look for newly learned phrases on the next question."""
+        self.learned_checked = float("-inf")
+
+
+def knowledge_base() -> KnowledgeBase:
+    return current_app.extensions["kb"]
 
 
 LEARNED_CHECK_SECONDS = 5.0
@@ -65,11 +96,11 @@ def warm_up_on_first_request(app) -> None:
 def search_index() -> SearchIndex:
     """The current application's search index, taught what readers taught (checked every
     few seconds: one small query)."""
-    index = current_app.extensions["search_index"]
-    state = current_app.extensions.setdefault("kb_learned", {"checked": float("-inf")})
+    kb = knowledge_base()
+    index = kb.index
     now = time.monotonic()
-    if now - state["checked"] >= LEARNED_CHECK_SECONDS:
-        state["checked"] = now
+    if now - kb.learned_checked >= LEARNED_CHECK_SECONDS:
+        kb.learned_checked = now
         try:
             version = learned_version(db.session)
             if version != index.learned_version:
@@ -89,13 +120,7 @@ def answer_tag(*parts: str) -> str:
 
 def categories() -> dict[str, dict]:
     """Category titles and order, from the articles folder (reread when it changes)."""
-    root = current_app.config["PORTAL_ARTICLES_DIR"]
-    meta = root / "_categories.yml"
-    stamp = (root.stat().st_mtime_ns, meta.stat().st_mtime_ns if meta.exists() else 0)
-    cache = current_app.extensions.setdefault("kb_categories", {})
-    if cache.get("stamp") != stamp:
-        cache.update(stamp=stamp, categories=load_categories(root))
-    return cache["categories"]
+    return knowledge_base().categories()
 
 
 def _resolve_link(href: str, source_path: str) -> str | None:
@@ -114,13 +139,13 @@ def _resolve_link(href: str, source_path: str) -> str | None:
 
 def rendered(article: StoredArticle) -> Rendered:
     """The article body as safe HTML, cached per content and index version."""
-    cache: OrderedDict = current_app.extensions.setdefault("kb_render_cache", OrderedDict())
+    cache = knowledge_base().rendered
     key = (article.slug, article.content_hash, search_index().version())
-    if key not in cache:
-        cache[key] = render(article.source, article.path, _resolve_link)
-        while len(cache) > _RENDER_CACHE_SIZE:
-            cache.popitem(last=False)
-    return cache[key]
+    found = cache.get(key)
+    if found is None:
+        found = render(article.source, article.path, _resolve_link)
+        cache.put(key, found)
+    return found
 
 
 def media_file(path: str) -> Path | None:
@@ -139,7 +164,7 @@ def _overview(lang: str) -> dict:
     result is kept until the index changes.
     """
     index = search_index()
-    cache: dict = current_app.extensions.setdefault("kb_overview", {})
+    cache = knowledge_base().overview
     key = (index.version(), lang)
     if key not in cache:
         cache.clear()
@@ -160,11 +185,11 @@ def category_counts(lang: str) -> dict[str, int]:
 def popular_articles(lang: str, limit: int = 6) -> list[StoredArticle]:
     """Most viewed articles in a language; recently updated ones fill the gaps.
 
-    The view counts are analytics' (`app.extensions["popular_slugs"]`, set when it
-    subscribes to the knowledge base's events); without them, the recent articles alone.
+    The view counts are analytics' (`KnowledgeBase.popular_slugs`, set when it subscribes
+    to the knowledge base's events); without them, the recent articles alone.
     """
     index = search_index()
-    popular = current_app.extensions.get("popular_slugs", lambda limit: [])
+    popular = knowledge_base().popular_slugs
     found = [a for s in popular(limit=limit * 3) if (a := index.article(s)) and a.lang == lang]
     if len(found) < limit:
         seen = {a.slug for a in found}

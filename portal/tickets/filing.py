@@ -14,6 +14,7 @@ from portal.accounts.models import User
 from portal.calendar.services import sla_policy
 from portal.clock import utcnow
 from portal.coupons.services import CouponError, check
+from portal.kb.vectors import word_vectors
 from portal.scope import ScopeResult, classify, load_rules
 from portal.sla import response_due
 from portal.tickets.models import Ticket
@@ -86,7 +87,9 @@ def decide(request: Request, now: dt.datetime | None = None) -> Decision:
         except CouponError as error:
             coupon_error = error.code
     rules = load_rules(current_app.config["PORTAL_SCOPE_RULES_FILE"])
-    scope = classify(request.text, tier=author.tier, special=special, rules=rules)
+    # The meaning layer uses the word vectors only where search does (PORTAL_SEARCH_VECTORS).
+    vectors = word_vectors(current_app.config["PORTAL_SEARCH_VECTORS"])
+    scope = classify(request.text, tier=author.tier, special=special, rules=rules, vectors=vectors)
     if special:
         level = "special"
     elif scope.verdict == "consultation":

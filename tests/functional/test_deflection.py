@@ -54,7 +54,7 @@ def test_a_vip_customers_crm_problem_gets_crm_articles(client):
 
 def test_each_article_shows_in_one_language_the_readers_first(client, app):
     with app.app_context():
-        keys = {a.slug: a.translation_of for a in app.extensions["search_index"].articles()}
+        keys = {a.slug: a.translation_of for a in app.extensions["kb"].index.articles()}
     results = suggest(client, "уведомления push", limit=10)
     assert len({keys[s] for s in slugs(results)}) == len(results)
     assert {r["lang"] for r in results} == {"ru"}  # written in Russian: Russian copies
@@ -117,7 +117,7 @@ def test_what_readers_taught_lifts_the_article(client, app):
                 db.session, "secret", target, "ru", [question], session, Rules(min_sessions=3)
             )
         db.session.commit()
-    app.extensions["kb_learned"]["checked"] = float("-inf")
+    app.extensions["kb"].relearn()
     assert slugs(suggest(client, question))[0] == target
 
 

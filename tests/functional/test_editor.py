@@ -37,7 +37,7 @@ def app(database_url, tmp_path):
             "TESTING": True,
         }
     )
-    app.extensions["search_index"].REFRESH_SECONDS = 0
+    app.extensions["kb"].index.REFRESH_SECONDS = 0
     yield app
     with app.app_context():
         db.session.remove()

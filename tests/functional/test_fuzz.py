@@ -153,7 +153,7 @@ def real_values(fuzz_app, world, clients) -> dict:
     )
     draft = re.search(r"/requests/drafts/([^/]+)/", location.headers["Location"]).group(1)
     with fuzz_app.app_context():
-        slug = fuzz_app.extensions["search_index"].articles()[0].slug
+        slug = fuzz_app.extensions["kb"].index.articles()[0].slug
     return {
         "number": world["number"],
         "token": draft,
