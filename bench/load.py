@@ -31,6 +31,8 @@ from sqlalchemy import create_engine, func, select, text
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from throughput import cpu_seconds, worker_pids  # noqa: E402  (beside this file)
+
 from portal import create_app  # noqa: E402
 from portal.accounts.models import Organisation, User  # noqa: E402
 from portal.api_v1.services import issue_token  # noqa: E402
@@ -227,12 +229,15 @@ def run(users: int, seconds: int, workers: int) -> int:
                     mine.append(payload["number"])
 
         threads = [threading.Thread(target=user_loop, args=(tokens[i], i)) for i in range(users)]
+        pids = [server.pid, *worker_pids(server.pid)]
+        cpu_before = cpu_seconds(pids)
         started = time.monotonic()
         for t in threads:
             t.start()
         for t in threads:
             t.join()
         wall = time.monotonic() - started
+        cpu_used = cpu_seconds(pids) - cpu_before
         print(f"{users} users, {seconds} s, gunicorn {workers} workers x 4 threads, PostgreSQL\n")
         print("| endpoint | requests | req/s | p50 ms | p95 ms | p99 ms | errors |")
         print("|---|---:|---:|---:|---:|---:|---:|")
@@ -252,6 +257,10 @@ def run(users: int, seconds: int, workers: int) -> int:
                 f"{errors[name]} |"
             )
         print(f"| all | {total} | {total / wall:.1f} | | | | {sum(errors.values())} |")
+        print(
+            f"\nserver CPU: {cpu_used:.1f} s in {wall:.1f} s, "
+            f"{1000 * cpu_used / max(total, 1):.2f} ms per request (the mix above)"
+        )
         engine = create_engine(database_url)
         with engine.connect() as conn:
             numbers = conn.execute(select(Ticket.number)).scalars().all()
