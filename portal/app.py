@@ -57,6 +57,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.kb.services import KnowledgeBase, warm_up_on_first_request
     from portal.mail import notifications
     from portal.scope import RulesError, load_rules
+    from portal.site import health
     from portal.site import views as site_views
     from portal.tickets import views as ticket_views
     from portal.tickets.categories import load_categories
@@ -91,6 +92,7 @@ def create_app(config: dict | None = None) -> Flask:
     notifications.subscribe()
     analytics.subscribe(app)
     for module in (
+        health,
         site_views,
         kb_views,
         kb_api,
