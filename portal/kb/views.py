@@ -126,6 +126,7 @@ def article(slug):
         votes=services.vote_counts(found.slug),
         form=form,
         ask_comment=request.args.get("feedback") == "1" and vote is not None and not vote.helpful,
+        question=evidence.searched_for(found.slug),
     )
 
 

@@ -11,6 +11,7 @@ from portal.accounts.models import User
 from portal.analytics.services import record_funnel
 from portal.calendar.services import sla_policy
 from portal.clock import utcnow
+from portal.coupons.models import Coupon
 from portal.coupons.services import CouponError, check
 from portal.extensions import db
 from portal.kb.evidence import learn
@@ -154,6 +155,7 @@ class Preview:
     due: object
     tier: str
     coupon_error: str | None
+    coupon: Coupon | None = None
 
 
 def request_text(draft: Draft) -> str:
@@ -164,14 +166,13 @@ def preview(draft: Draft, now=None) -> Preview:
     """Classify the draft and compute its deadline as if it were filed now."""
     now = now or utcnow()
     user = draft.user
-    coupon_error = None
-    special = False
+    coupon, coupon_error = None, None
     if draft.coupon_code:
         try:
-            check(draft.coupon_code, user.organisation_id, now)
-            special = True
+            coupon = draft_coupon(draft, now)
         except CouponError as error:
             coupon_error = error.code
+    special = coupon is not None
     rules = load_rules(current_app.config["PORTAL_SCOPE_RULES_FILE"])
     scope = classify(request_text(draft), tier=user.tier, special=special, rules=rules)
     level = (
@@ -180,7 +181,14 @@ def preview(draft: Draft, now=None) -> Preview:
         else ("consultation" if scope.verdict == "consultation" else "standard")
     )
     due = response_due({"tier": user.tier, "service_level": level}, now, sla_policy())
-    return Preview(scope, level, due, user.tier, coupon_error)
+    return Preview(scope, level, due, user.tier, coupon_error, coupon)
+
+
+def draft_coupon(draft: Draft, now=None) -> Coupon | None:
+    """The draft's coupon if it could be used now; CouponError says why not."""
+    if not draft.coupon_code:
+        return None
+    return check(draft.coupon_code, draft.user.organisation_id, now or utcnow())
 
 
 def submit(draft: Draft, insist: bool = False, insist_note: str = "") -> Ticket:
