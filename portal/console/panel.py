@@ -12,6 +12,7 @@ from portal.console.forms import (
     CriticalityForm,
     LevelForm,
     MergeForm,
+    PanelForm,
     StatusForm,
 )
 from portal.extensions import db
@@ -39,7 +40,20 @@ def staff_panel(ticket: Ticket) -> dict:
     criticality.criticality.choices = choices([(c, CRITICALITY_LABELS[c]) for c in CRITICALITIES])
     level = LevelForm(service_level=ticket.service_level)
     level.service_level.choices = choices([(lv, LEVEL_LABELS[lv]) for lv in SERVICE_LEVELS])
+    panel = PanelForm(
+        status=ticket.status,
+        assignee=str(ticket.assignee_id or ""),
+        service_level=ticket.service_level,
+        criticality=ticket.criticality,
+        category=ticket.category,
+    )
+    panel.status.choices = status.status.choices
+    panel.assignee.choices = assign.assignee.choices
+    panel.service_level.choices = level.service_level.choices
+    panel.criticality.choices = criticality.criticality.choices
+    panel.category.choices = category.category.choices
     return {
+        "panel": panel,
         "assign": assign,
         "status": status,
         "category": category,

@@ -4,7 +4,15 @@ import datetime as dt
 import re
 from urllib.parse import unquote, urlsplit
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -47,6 +55,12 @@ def request_url(title: str | None = None) -> str:
     """Where "Create a request" leads: the wizard with the question as its title."""
     title = (title or "").strip()[:200] or None
     return url_for("wizard.new", title=title)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The icon for browsers and tools that ask for it at the root."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
 
 
 @bp.get("/support")

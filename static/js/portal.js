@@ -67,3 +67,16 @@
     document.addEventListener("click", function (e) { if (!box.contains(e.target)) { close(); } });
   });
 })();
+
+// The header menu folds behind a button on narrow screens.
+(function () {
+  "use strict";
+  var toggle = document.querySelector(".menu-toggle");
+  var menu = document.getElementById("header-menu");
+  if (!toggle || !menu) { return; }
+  toggle.addEventListener("click", function () {
+    var open = !menu.classList.contains("open");
+    menu.classList.toggle("open", open);
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+})();

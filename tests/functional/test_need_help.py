@@ -113,3 +113,13 @@ def test_staff_land_on_their_work_after_signing_in(app, client):
     assert sign_in(client, agent).headers["Location"] == "/agent/queue"
     client.post("/signout", data={"csrf_token": csrf_token(client, "/agent/queue")})
     assert sign_in(client, editor).headers["Location"] == "/editor/"
+
+
+def test_every_page_names_its_icon_and_manifest(client):
+    page = client.get("/").get_data(as_text=True)
+    assert 'rel="manifest"' in page and "favicon.svg" in page
+    assert client.get("/favicon.ico").status_code == 301
+    manifest = client.get("/static/manifest.json").get_json()
+    assert {i["sizes"] for i in manifest["icons"]} >= {"192x192", "512x512"}
+    for icon in manifest["icons"]:
+        assert client.get(icon["src"]).status_code == 200
