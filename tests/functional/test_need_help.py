@@ -119,7 +119,11 @@ def test_every_page_names_its_icon_and_manifest(client):
     page = client.get("/").get_data(as_text=True)
     assert 'rel="manifest"' in page and "favicon.svg" in page
     assert client.get("/favicon.ico").status_code == 301
-    manifest = client.get("/static/manifest.json").get_json()
+    response = client.get("/static/manifest.json")
+    manifest = response.get_json()
+    response.close()
     assert {i["sizes"] for i in manifest["icons"]} >= {"192x192", "512x512"}
     for icon in manifest["icons"]:
-        assert client.get(icon["src"]).status_code == 200
+        response = client.get(icon["src"])
+        response.close()
+        assert response.status_code == 200
