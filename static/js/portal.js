@@ -80,3 +80,12 @@
     toggle.setAttribute("aria-expanded", open ? "true" : "false");
   });
 })();
+
+// Filters fold away on phones unless some are in use.
+(function () {
+  "use strict";
+  if (!window.matchMedia("(max-width: 600px)").matches) { return; }
+  document.querySelectorAll("details[data-fold-narrow]:not([data-keep-open])").forEach(function (box) {
+    box.open = false;
+  });
+})();
