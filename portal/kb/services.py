@@ -6,6 +6,7 @@ import time
 from collections import OrderedDict
 from pathlib import Path, PurePosixPath
 
+import yaml
 from flask import current_app, url_for
 from flask_babel import get_locale
 from sqlalchemy import func, select
@@ -76,6 +77,31 @@ def search_index() -> SearchIndex:
         except SQLAlchemyError:  # a database not migrated yet: search works without it
             db.session.rollback()
     return index
+
+
+REDIRECTS_FILE = "_redirects.yml"
+
+
+def load_redirects(root: Path) -> dict[str, str]:
+    """Old slug -> current slug, from `_redirects.yml` beside the articles."""
+    try:
+        data = yaml.safe_load((root / REDIRECTS_FILE).read_text("utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): str(v) for k, v in data.items() if k and v}
+
+
+def redirect_for(slug: str) -> str | None:
+    """The slug an article renamed from `slug` has now, if it moved."""
+    root = current_app.config["PORTAL_ARTICLES_DIR"]
+    path = root / REDIRECTS_FILE
+    stamp = path.stat().st_mtime_ns if path.exists() else 0
+    cache = current_app.extensions.setdefault("kb_redirects", {})
+    if cache.get("stamp") != stamp:
+        cache.update(stamp=stamp, redirects=load_redirects(root))
+    return cache["redirects"].get(slug)
 
 
 def categories() -> dict[str, dict]:

@@ -108,7 +108,11 @@ def article(slug):
     index = services.search_index()
     found = index.article(slug)
     if found is None:
-        abort(404)
+        moved_to = services.redirect_for(slug)
+        if moved_to is None or moved_to == slug:
+            abort(404)
+        carried = request.args.get("from_search") or None
+        return redirect(url_for("kb.article", slug=moved_to, from_search=carried), 301)
     from_search = request.args.get("from_search", "")[:200]
     record_view(found.slug, found.lang, from_search or None)
     if from_search:
