@@ -86,6 +86,7 @@ def audit(page, axe_source: str) -> list[dict]:
     result = page.evaluate(
         "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_21_AA
     )
+    assert result["passes"], "axe-core ran no checks"
     return [
         {
             "rule": v["id"],

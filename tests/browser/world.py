@@ -21,6 +21,7 @@ class World:
     admin: object
     org_id: int
     coupon: str
+    fresh: str  # a new request in the queue
     answered: str  # a request support answered (the customer's turn)
     resolved: str  # a resolved request the customer may rate
     draft: str  # a draft that has reached the preview
@@ -45,6 +46,15 @@ def build_world(app) -> World:
             )
         )
         post_reply(answered, agent, "Проверьте, пожалуйста, SPF-запись домена.")
+        fresh = file_ticket(
+            NewTicket(
+                author=customer,
+                title="Письма с формы сайта уходят в спам",
+                description="Письма с веб-формы попадают в спам у получателей.",
+                category="mail",
+                details={"mailbox": "info@example.com", "mail_service": "yandex"},
+            )
+        )
         resolved = file_ticket(
             NewTicket(
                 author=customer,
@@ -61,7 +71,7 @@ def build_world(app) -> World:
         sync_history()  # every article has its first version in the history
         return World(
             customer, agent, editor, admin, org.id, coupon.code,
-            answered.number, resolved.number, draft.token,
+            fresh.number, answered.number, resolved.number, draft.token,
         )  # fmt: skip
 
 
