@@ -418,3 +418,10 @@ def test_a_fresh_checkout_records_no_external_changes(app, portal_cli):
     with app.app_context():
         kinds = {r.kind for r in services.history("kak-podat-obrashchenie")}
     assert kinds == {"imported"}
+
+
+def test_each_insight_and_each_link_appears_once(client, editor):
+    insights = client.get("/editor/insights").get_data(as_text=True)
+    assert insights.count("Оценки специалистов клиентами") == 1
+    assert '<div class="charts"></div>' in insights  # no chart of a single week or no gaps
+    assert client.get("/editor/").get_data(as_text=True).count("Новая статья") == 1
