@@ -35,8 +35,8 @@ from portal import create_app  # noqa: E402
 from portal.accounts.models import Organisation, User  # noqa: E402
 from portal.api_v1.services import issue_token  # noqa: E402
 from portal.extensions import db  # noqa: E402
-from portal.mail.models import OutboxMessage  # noqa: E402
 from portal.migrations import upgrade  # noqa: E402
+from portal.outbox.models import OutboxMessage  # noqa: E402
 from portal.tickets.models import Message, Ticket  # noqa: E402
 
 QUERIES = [

@@ -1,6 +1,7 @@
 """The `portal` command: a Flask CLI group carrying every maintenance command."""
 
 import csv
+import importlib.util
 import json
 import secrets
 import sys
@@ -12,25 +13,38 @@ from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
-from portal import create_app, demo
-from portal.accounts.models import TIERS
+from portal import demo
 from portal.accounts.services import find_user
-from portal.api_v1.models import ApiToken, Webhook
+from portal.api_v1.models import ApiToken
 from portal.api_v1.services import issue_token, revoke_token
-from portal.api_v1.webhooks import EVENTS, deliver_webhooks
+from portal.api_v1.webhooks import EVENTS
+from portal.app import create_app
 from portal.config import PROJECT_ROOT, ConfigError
 from portal.editor.services import sync_history
 from portal.extensions import db as database
-from portal.kb import bench, evaluation
 from portal.kb.api import results_json
+from portal.kb.index import IndexMissing
 from portal.kb.indexing import build_index, update_changed
 from portal.kb.services import search_index
 from portal.kb.vectors import word_vectors
 from portal.mail import sources as intake_sources
 from portal.mail.intake import receive
-from portal.mail.services import deliver_pending, transport_from_config
 from portal.migrations import upgrade
-from portal.scope import classify, evaluate, load_sections
+from portal.outbox.mail import deliver_pending, transport_from_config
+from portal.outbox.models import Webhook
+from portal.outbox.webhooks import deliver_webhooks
+from portal.scope import classify, evaluate, load_rules, load_sections
+from portal.sla import TIERS
+
+
+def _bench(name: str):
+    """A measuring tool from the project's `bench/` folder (they are not part of the package)."""
+    path = PROJECT_ROOT / "bench" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"bench.{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up by name
+    spec.loader.exec_module(module)
+    return module
 
 
 def _create_app():
@@ -108,7 +122,10 @@ def index_command(changed, procs, strict):
 @with_appcontext
 def search_command(query, lang, category, limit, as_json):
     """Search the knowledge base from the command line."""
-    results = search_index().search(query, lang=lang, category=category, per_page=limit)
+    try:
+        results = search_index().search(query, lang=lang, category=category, per_page=limit)
+    except IndexMissing as exc:
+        raise click.ClickException(f"PORTAL_INDEX_DIR: {exc}") from None
     with current_app.test_request_context():
         data = results_json(results)
     if as_json:
@@ -161,9 +178,11 @@ def worker_command(once, interval):
 @click.option("--lang", type=click.Choice(["ru", "en"]), default=None)
 @click.option("--tier", type=click.Choice(list(TIERS)), default=None)
 @click.option("--special", is_flag=True, help="The request carries a valid coupon.")
+@with_appcontext
 def scope_command(text, lang, tier, special):
     """Classify a request text: in_scope, out_of_scope or consultation (JSON)."""
-    result = classify(text, lang=lang, tier=tier, special=special)
+    rules = load_rules(current_app.config["PORTAL_SCOPE_RULES_FILE"])
+    result = classify(text, lang=lang, tier=tier, special=special, rules=rules)
     click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
 
 
@@ -271,6 +290,7 @@ def bench_command(sizes, queries, procs):
         raise click.BadParameter("sizes must be whole numbers, e.g. 1000,10000") from None
     if not counts or min(counts) < 1:
         raise click.BadParameter("give at least one positive size")
+    bench = _bench("search")
     rows = bench.run(counts, queries, procs, echo=click.echo)
     click.echo(bench.table(rows))
 
@@ -305,6 +325,7 @@ def eval_command(files, train, sample, no_vectors, kb):
     if kb and train:
         raise click.UsageError("--kb and --train exclude each other")
     articles = current_app.config["PORTAL_ARTICLES_DIR"] if kb else None
+    evaluation = _bench("deflection")
     outcomes = []
     for name in files:
         try:

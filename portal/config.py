@@ -98,6 +98,13 @@ SETTINGS = [
         "Limit sign-in, sign-up, password reset, filing and the search APIs per client address.",
         bool,
     ),
+    Setting(
+        "PORTAL_EVENT_FLUSH_SECONDS",
+        1.0,
+        "Searches and article views are queued in each process and written in batches this "
+        "often (seconds); 0 writes each one during its request.",
+        float,
+    ),
     Setting("PORTAL_TIMEZONE", "Europe/Moscow", "Time zone of support's business hours."),
     Setting(
         "PORTAL_BUSINESS_HOURS",
@@ -198,6 +205,17 @@ def _resolve(path: str | Path) -> Path:
     return path if path.is_absolute() else PROJECT_ROOT / path
 
 
+def _resolve_sqlite(url: str) -> str:
+    """A SQLite file named by a relative path lives in the project folder, like the others."""
+    prefix = "sqlite:///"
+    if not url.startswith(prefix):
+        return url
+    path, _, query = url[len(prefix) :].partition("?")
+    if not path or path == ":memory:" or Path(path).is_absolute():
+        return url
+    return f"{prefix}{_resolve(path)}" + (f"?{query}" if query else "")
+
+
 def _coerce(setting: Setting, value):
     if value is None or setting.kind is str:
         return value
@@ -213,7 +231,8 @@ def _coerce(setting: Setting, value):
     try:
         return setting.kind(value)
     except (TypeError, ValueError):
-        raise ConfigError(f"{setting.name} must be a whole number, not {value!r}") from None
+        kind = "a number" if setting.kind is float else "a whole number"
+        raise ConfigError(f"{setting.name} must be {kind}, not {value!r}") from None
 
 
 def load_settings(overrides: dict | None = None) -> dict:
@@ -246,14 +265,21 @@ def load_settings(overrides: dict | None = None) -> dict:
         "PORTAL_INDEX_DIR",
         "PORTAL_INSTANCE_DIR",
         "PORTAL_CATEGORIES_FILE",
+        "PORTAL_SCOPE_RULES_FILE",
     ):
         values[name] = _resolve(values[name])
+    for name in ("PORTAL_CATEGORIES_FILE", "PORTAL_SCOPE_RULES_FILE"):
+        if not values[name].is_file():
+            raise ConfigError(f"{name}: {values[name]} does not exist")
     if not values["PORTAL_DATABASE_URL"]:
         values["PORTAL_DATABASE_URL"] = f"sqlite:///{values['PORTAL_INSTANCE_DIR'] / 'portal.db'}"
+    values["PORTAL_DATABASE_URL"] = _resolve_sqlite(values["PORTAL_DATABASE_URL"])
     if values["PORTAL_DEFAULT_LOCALE"] not in ("ru", "en"):
         raise ConfigError("PORTAL_DEFAULT_LOCALE must be ru or en")
     if values["PORTAL_MAIL_TRANSPORT"] not in ("file", "smtp"):
         raise ConfigError("PORTAL_MAIL_TRANSPORT must be file or smtp")
+    if not 0 <= values["PORTAL_EVENT_FLUSH_SECONDS"] <= 3600:
+        raise ConfigError("PORTAL_EVENT_FLUSH_SECONDS must be between 0 and 3600")
     for name in ("PORTAL_LEARN_MIN_SESSIONS", "PORTAL_LEARN_MAX_PER_ARTICLE"):
         if values[name] < 1:
             raise ConfigError(f"{name} must be at least 1")

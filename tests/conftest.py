@@ -59,6 +59,9 @@ def app(database_url, kb_dirs, tmp_path_factory):
             "PORTAL_INSTANCE_DIR": str(tmp_path_factory.mktemp("instance")),
             "PORTAL_SECRET_KEY": "test-secret",
             "PORTAL_RATE_LIMITS": False,
+            # Each event written in its request, so that a test sees it at once
+            # (tests/functional/test_event_queue.py drives the batched path).
+            "PORTAL_EVENT_FLUSH_SECONDS": 0,
             "TESTING": True,
         }
     )

@@ -13,7 +13,6 @@ from portal.extensions import db
 
 ROLES = ("customer", "agent", "editor", "admin")
 STAFF_ROLES = ("agent", "admin")
-TIERS = ("partner", "commercial", "vip", "noncommercial")
 DEFAULT_TIER = "noncommercial"
 
 

@@ -22,7 +22,7 @@ from portal.accounts.models import SignInFailures, User
 from portal.accounts.sessions import end_all_sessions
 from portal.clock import aware, utcnow
 from portal.extensions import db
-from portal.mail.services import queue_mail
+from portal.outbox.mail import queue_mail
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = dt.timedelta(minutes=15)

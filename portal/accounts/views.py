@@ -20,7 +20,7 @@ from portal.accounts.forms import ResetPasswordForm, ResetRequestForm, SignInFor
 from portal.accounts.models import User
 from portal.extensions import limiter, login_manager
 from portal.forms import ActionForm
-from portal.mail.services import absolute_url
+from portal.outbox.mail import absolute_url
 from portal.site.views import is_local_path, safe_next
 
 bp = Blueprint("accounts", __name__)

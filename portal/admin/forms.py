@@ -5,8 +5,9 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectField, StringField, TimeField
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.accounts.models import ROLES, TIERS
+from portal.accounts.models import ROLES
 from portal.forms import choices
+from portal.sla import TIERS
 from portal.text import single_line
 from portal.tickets.messages import TIER_LABELS
 

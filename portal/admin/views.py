@@ -3,10 +3,8 @@
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
-from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
 
-from portal.accounts.models import Organisation, User
+from portal.admin import services
 from portal.admin.forms import (
     OVERRIDE_LABELS,
     OVERRIDE_PROBLEMS,
@@ -18,9 +16,7 @@ from portal.admin.forms import (
 from portal.calendar import services as calendar
 from portal.clock import utcnow
 from portal.coupons import services as coupons
-from portal.extensions import db
 from portal.forms import ActionForm, choices
-from portal.mail.models import FAILED, OutboxMessage
 from portal.tickets.access import require_admin
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -42,52 +38,45 @@ def labels() -> dict:
 
 @bp.get("/")
 def index():
+    figures = services.overview()
     return render_template(
         "admin/index.html",
         missing_years=calendar.years_without_data(utcnow().date()),
-        failed_mail=db.session.scalar(
-            select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == FAILED)
-        ),
-        counts={
-            "users": db.session.scalar(select(func.count()).select_from(User)),
-            "organisations": db.session.scalar(select(func.count()).select_from(Organisation)),
-        },
+        failed_mail=figures.failed_mail,
+        counts={"users": figures.users, "organisations": figures.organisations},
     )
 
 
 @bp.get("/organisations")
 def organisations():
-    rows = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
-    return render_template("admin/organisations.html", organisations=rows, form=OrganisationForm())
+    return render_template(
+        "admin/organisations.html", organisations=services.organisations(), form=OrganisationForm()
+    )
 
 
 @bp.post("/organisations")
 def create_organisation():
     form = OrganisationForm()
     if form.validate_on_submit():
-        db.session.add(Organisation(name=form.name.data.strip(), tier=form.tier.data))
         try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
+            services.save_organisation(None, form.name.data, form.tier.data)
+        except services.NameTaken:
             flash(_("An organisation with this name already exists."), "error")
         else:
             flash(_("Organisation added."), "success")
         return redirect(url_for("admin.organisations"))
-    rows = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    rows = services.organisations()
     return render_template("admin/organisations.html", organisations=rows, form=form), 400
 
 
 @bp.route("/organisations/<int:org_id>", methods=["GET", "POST"])
 def organisation(org_id):
-    org = db.session.get(Organisation, org_id) or abort(404)
+    org = services.organisation(org_id) or abort(404)
     form = OrganisationForm(obj=org)
     if form.validate_on_submit():
-        org.name, org.tier = form.name.data.strip(), form.tier.data
         try:
-            db.session.commit()
-        except IntegrityError:
-            db.session.rollback()
+            services.save_organisation(org, form.name.data, form.tier.data)
+        except services.NameTaken:
             form.name.errors = [_("An organisation with this name already exists.")]
         else:
             flash(_("Saved."), "success")
@@ -106,7 +95,7 @@ def organisation(org_id):
 
 @bp.post("/organisations/<int:org_id>/coupons")
 def renew_coupon(org_id):
-    org = db.session.get(Organisation, org_id) or abort(404)
+    org = services.organisation(org_id) or abort(404)
     if ActionForm().validate_on_submit():
         coupon = coupons.renew(org)
         flash(
@@ -121,27 +110,29 @@ def renew_coupon(org_id):
 
 @bp.get("/users")
 def users():
-    rows = db.session.scalars(select(User).order_by(User.role, User.name)).all()
-    return render_template("admin/users.html", users=rows)
+    return render_template("admin/users.html", users=services.users())
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def user(user_id):
-    person = db.session.get(User, user_id) or abort(404)
+    person = services.user(user_id) or abort(404)
     form = UserForm(obj=person)
-    orgs = db.session.scalars(select(Organisation).order_by(Organisation.name)).all()
+    orgs = services.organisations()
     form.organisation.choices = choices(
         [("", _("None (non-commercial)"))] + [(str(o.id), o.name) for o in orgs]
     )
     if not form.is_submitted():
         form.organisation.data = str(person.organisation_id or "")
     if form.validate_on_submit():
-        person.name, person.role = form.name.data.strip(), form.role.data
-        person.organisation_id = int(form.organisation.data) if form.organisation.data else None
-        person.is_org_admin = form.is_org_admin.data
-        person.phone = form.phone.data or None
-        person.active = form.active.data
-        db.session.commit()
+        services.save_user(
+            person,
+            form.name.data,
+            form.role.data,
+            int(form.organisation.data) if form.organisation.data else None,
+            form.is_org_admin.data,
+            form.phone.data,
+            form.active.data,
+        )
         flash(_("Saved."), "success")
         return redirect(url_for("admin.users"))
     return render_template("admin/user.html", person=person, form=form)
@@ -180,24 +171,17 @@ def delete_override(override_id):
 @bp.get("/outbox")
 def outbox():
     """E-mail that could not be delivered, and what is still waiting."""
-    failed = db.session.scalars(
-        select(OutboxMessage)
-        .where(OutboxMessage.status == FAILED)
-        .order_by(OutboxMessage.id.desc())
-    ).all()
-    pending = db.session.scalar(
-        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
-    )
     return render_template(
-        "admin/outbox.html", failed=failed, pending=pending, action_form=ActionForm()
+        "admin/outbox.html",
+        failed=services.failed_mail(),
+        pending=services.pending_mail(),
+        action_form=ActionForm(),
     )
 
 
 @bp.post("/outbox/<int:message_id>/retry")
 def retry_mail(message_id):
-    message = db.session.get(OutboxMessage, message_id) or abort(404)
-    if ActionForm().validate_on_submit() and message.status == FAILED:
-        message.status, message.attempts, message.next_attempt_at = "pending", 0, utcnow()
-        db.session.commit()
+    message = services.letter(message_id) or abort(404)
+    if ActionForm().validate_on_submit() and services.send_again(message):
         flash(_("The message will be sent again."), "success")
     return redirect(url_for("admin.outbox"))

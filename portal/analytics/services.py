@@ -2,11 +2,14 @@
 
 import datetime as dt
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from portal.analytics.models import Event
+from portal.analytics.queue import event_queue
 from portal.clock import utcnow
 from portal.extensions import db
+from portal.kb import events
 from portal.kb.analysis import clean, fold
 
 SEARCH = "search"
@@ -20,19 +23,19 @@ def normalise_query(text: str) -> str:
 
 
 def record_search(query: str, lang: str | None, results: int) -> None:
-    """Store a search (without who made it) for the editors' gap report."""
-    db.session.add(Event(kind=SEARCH, query=normalise_query(query), lang=lang, results=results))
-    db.session.commit()
+    """Count a search (without who made it) for the editors' gap report."""
+    _queue(kind=SEARCH, query=normalise_query(query), lang=lang, results=results)
 
 
 def record_view(slug: str, lang: str, from_query: str | None = None) -> None:
     """Count one view of an article, and which search led to it."""
-    db.session.add(Event(kind=ARTICLE_VIEW, article_slug=slug, lang=lang))
+    _queue(kind=ARTICLE_VIEW, article_slug=slug, lang=lang)
     if from_query:
-        db.session.add(
-            Event(kind="search_open", article_slug=slug, query=normalise_query(from_query))
-        )
-    db.session.commit()
+        _queue(kind="search_open", article_slug=slug, query=normalise_query(from_query))
+
+
+def _queue(**row) -> None:
+    event_queue(current_app._get_current_object()).put(created_at=utcnow(), **row)
 
 
 def popular_slugs(days: int = 30, limit: int = 6, now: dt.datetime | None = None) -> list[str]:
@@ -74,3 +77,18 @@ def rejected_articles(draft_id: int) -> frozenset[str]:
         )
     )
     return frozenset(rows)
+
+
+def _searched(_sender, query: str, lang: str | None, results: int, **_) -> None:
+    record_search(query, lang, results)
+
+
+def _viewed(_sender, slug: str, lang: str, from_query: str | None = None, **_) -> None:
+    record_view(slug, lang, from_query)
+
+
+def subscribe(app) -> None:
+    """Record the knowledge base's searches and views, and give it the most viewed articles."""
+    events.searched.connect(_searched)
+    events.viewed.connect(_viewed)
+    app.extensions["popular_slugs"] = popular_slugs

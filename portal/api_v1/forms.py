@@ -8,8 +8,9 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional, Rege
 
 from portal.forms import choices
 from portal.params import StrictIntegerField
+from portal.sla import SERVICE_LEVELS
 from portal.tickets.categories import Category, details_form_class, details_from_form
-from portal.tickets.models import CRITICALITIES, SERVICE_LEVELS, STATUSES
+from portal.tickets.models import CRITICALITIES, STATUSES
 
 MAX_PER_PAGE = 100
 

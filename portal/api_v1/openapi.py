@@ -12,7 +12,8 @@ from portal.api_v1.schemas import (
     ref,
 )
 from portal.api_v1.webhooks import EVENTS
-from portal.tickets.models import CRITICALITIES, SERVICE_LEVELS, STATUSES
+from portal.sla import SERVICE_LEVELS
+from portal.tickets.models import CRITICALITIES, STATUSES
 
 DESCRIPTION = f"""\
 Integration API of the support portal: the caller's tickets, filing requests, replies and

@@ -1,10 +1,10 @@
 """JSON Schemas of the API's bodies, answers and errors: the `components` of the OpenAPI
 document (`openapi.py`)."""
 
-from portal.accounts.models import TIERS
 from portal.api_v1.services import TICKET_NUMBER
+from portal.sla import SERVICE_LEVELS, TIERS
 from portal.tickets.conversation import STAFF_STATUSES
-from portal.tickets.models import CHANNELS, CRITICALITIES, SERVICE_LEVELS, STATUSES
+from portal.tickets.models import CHANNELS, CRITICALITIES, STATUSES
 
 NUMBER_PATTERN = f"^{TICKET_NUMBER.pattern}$"
 

@@ -10,7 +10,6 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from flask import current_app
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -18,13 +17,11 @@ from portal.accounts.models import User
 from portal.accounts.services import require_confirmed
 from portal.api_v1.models import ApiToken
 from portal.clock import aware, utcnow
-from portal.coupons.services import check as check_coupon
 from portal.extensions import db
-from portal.scope import ScopeResult, classify, load_rules
-from portal.tickets import conversation
+from portal.tickets import conversation, filing
 from portal.tickets.access import can_view
+from portal.tickets.filing import Request
 from portal.tickets.models import Ticket
-from portal.tickets.services import NewTicket, file_ticket
 
 TOKEN_SECRET = re.compile(r"pt_([0-9a-f]{8})_[A-Za-z0-9_-]{43}")
 TICKET_NUMBER = re.compile(r"[0-9]{4}-[0-9]{6,12}")
@@ -146,14 +143,6 @@ def ticket_for(user: User, number: str) -> Ticket | None:
     return ticket if ticket is not None and can_view(user, ticket) else None
 
 
-class OutOfScope(Exception):
-    """The request is work support does not do; `scope` has the reason and links."""
-
-    def __init__(self, scope: ScopeResult):
-        super().__init__(scope.rule)
-        self.scope = scope
-
-
 @dataclass
 class RequestFields:
     """A new request as an API client sends it, already validated by the form."""
@@ -168,7 +157,7 @@ class RequestFields:
 
 
 def file_request(author: User, fields: RequestFields, now: dt.datetime | None = None) -> Ticket:
-    """File a request through the common filing function, with the web wizard's scope check.
+    """File a request through the common filing policy, as the web wizard does.
 
     Raises AccountError while the author's address is unconfirmed, CouponError for a coupon
     that cannot be used, OutOfScope for work support does not do unless `malfunction`
@@ -176,38 +165,18 @@ def file_request(author: User, fields: RequestFields, now: dt.datetime | None = 
     review), TicketError for text it cannot file.
     """
     require_confirmed(author)  # AccountError until the address is confirmed
-    now = now or utcnow()
-    special = False
-    if fields.coupon:
-        check_coupon(fields.coupon, author.organisation_id, now)  # CouponError if unusable
-        special = True
-    rules = load_rules(current_app.config["PORTAL_SCOPE_RULES_FILE"])
-    scope = classify(
-        f"{fields.title}\n{fields.description}", tier=author.tier, special=special, rules=rules
+    request = Request(
+        author=author,
+        title=fields.title,
+        description=fields.description,
+        category=fields.category,
+        channel="web",
+        criticality=fields.criticality,
+        details=dict(fields.details or {}),
+        coupon_code=fields.coupon or None,
     )
-    out_of_scope = scope.verdict == "out_of_scope"
-    note = (fields.malfunction or "").strip()
-    if out_of_scope and not note:
-        raise OutOfScope(scope)
-    details = dict(fields.details or {})
-    if out_of_scope:
-        details["scope_note"] = note[:1000]
-    return file_ticket(
-        NewTicket(
-            author=author,
-            title=fields.title,
-            description=fields.description,
-            category=fields.category,
-            criticality=fields.criticality,
-            channel="web",
-            details=details,
-            coupon_code=fields.coupon or None,
-            lang=scope.lang,
-            consultation=scope.verdict == "consultation",
-            scope_review=out_of_scope,
-        ),
-        now=now,
-    )
+    ticket, _ = filing.file_request(request, fields.malfunction or "", now)
+    return ticket
 
 
 class StatusNotAllowed(Exception):

@@ -23,7 +23,6 @@ from portal.api_v1.forms import (
     from_json,
 )
 from portal.api_v1.openapi import document
-from portal.api_v1.payloads import message_data, ticket_data
 from portal.coupons.services import CouponError
 from portal.extensions import csrf, limiter
 from portal.forms import choices
@@ -32,7 +31,9 @@ from portal.kb.index import IndexMissing
 from portal.kb.services import rendered, search_index
 from portal.tickets import conversation
 from portal.tickets.categories import configured_categories as categories
+from portal.tickets.filing import OutOfScope
 from portal.tickets.messages import coupon_error_message
+from portal.tickets.payloads import message_data, ticket_data
 from portal.tickets.services import TicketError
 
 bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
@@ -218,7 +219,7 @@ def create_ticket():
         ticket = services.file_request(g.api_user, fields)
     except AccountError as error:
         raise ApiError(403, "email_unconfirmed", account_error_message(error)) from None
-    except services.OutOfScope as error:
+    except OutOfScope as error:
         scope = error.scope
         links = [dict(link) for link in scope.links]
         raise ApiError(422, "out_of_scope", scope.reason, rule=scope.rule, links=links) from None

@@ -9,11 +9,10 @@ from sqlalchemy import func, select
 from portal.calendar.models import OVERRIDE_KINDS, CalendarOverride
 from portal.config import ConfigError
 from portal.extensions import db
+from portal.sla import TIERS, DayOverride, SlaPolicy
 from portal.sla import BusinessCalendar as Calendar
-from portal.sla import DayOverride, SlaPolicy
 
 POLICY_REFRESH_SECONDS = 30
-TIER_KEYS = ("partner", "commercial", "vip", "noncommercial")
 
 
 def parse_frames(text: str) -> list[tuple[str, str]]:
@@ -38,7 +37,7 @@ def parse_hours(text: str) -> dict[str, float]:
             raise ConfigError(f"PORTAL_SLA_HOURS: {part.strip()!r} is not like partner=5") from None
         if not sep:
             raise ConfigError(f"PORTAL_SLA_HOURS: {part.strip()!r} is not like partner=5")
-    missing = [k for k in (*TIER_KEYS, "consultation", "special") if k not in hours]
+    missing = [k for k in (*TIERS, "consultation", "special") if k not in hours]
     if missing:
         raise ConfigError(f"PORTAL_SLA_HOURS lacks {', '.join(missing)}")
     return hours
@@ -54,7 +53,7 @@ def build_policy(config, overrides: tuple[DayOverride, ...] = ()) -> SlaPolicy:
             overrides=overrides,
         )
         return SlaPolicy(
-            tier_hours={k: hours[k] for k in TIER_KEYS},
+            tier_hours={k: hours[k] for k in TIERS},
             consultation_hours=hours["consultation"],
             special_hours=hours["special"],
             development_days=config["PORTAL_DEVELOPMENT_DAYS"],

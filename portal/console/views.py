@@ -13,21 +13,17 @@ from flask import (
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
-from portal.accounts.models import STAFF_ROLES, TIERS, User
-from portal.accounts.services import find_user
-from portal.clock import utcnow
+from portal.console import services
 from portal.console.forms import (
     CannedAnswerForm,
     PhoneRequestForm,
     QueueFilterForm,
 )
-from portal.console.panel import staff_panel
 from portal.coupons.services import CouponError
-from portal.extensions import db
 from portal.forms import ActionForm, choices
 from portal.params import optional_int
+from portal.sla import SERVICE_LEVELS, TIERS
 from portal.tickets.access import require_staff, ticket_for_viewer
 from portal.tickets.categories import configured_categories as _categories
 from portal.tickets.categories import details_form_class, details_from_form
@@ -40,15 +36,12 @@ from portal.tickets.conversation import (
     render_canned,
     set_status,
 )
+from portal.tickets.filing import OutOfScope, Request, file_request
 from portal.tickets.messages import coupon_error_message, level_label, tier_label
-from portal.tickets.models import SERVICE_LEVELS, CannedAnswer, Ticket
+from portal.tickets.panel import staff_panel
 from portal.tickets.services import (
-    NewTicket,
     TicketError,
     change_service_level,
-    file_ticket,
-    open_tickets_query,
-    sla_view,
     take,
 )
 
@@ -72,37 +65,26 @@ def queue():
     form.level.choices = choices(
         [("", _("All"))] + [(lv, level_label(lv)) for lv in SERVICE_LEVELS]
     )
-    agents = db.session.scalars(select(User).where(User.role.in_(STAFF_ROLES)).order_by(User.name))
     form.assignee.choices = choices(
         [("", _("Anyone")), ("me", _("Me")), ("none", _("Nobody"))]
-        + [(str(a.id), a.name) for a in agents]
+        + [(str(a.id), a.name) for a in services.agents()]
     )
     form.overdue.choices = choices(
         [("", _("Any")), ("overdue", _("Overdue")), ("at_risk", _("At risk or overdue"))]
     )
-    query = open_tickets_query()
-    if form.category.data:
-        query = query.where(Ticket.category == form.category.data)
-    if form.tier.data:
-        query = query.where(Ticket.tier == form.tier.data)
-    if form.level.data:
-        query = query.where(Ticket.service_level == form.level.data)
-    if form.assignee.data == "me":
-        query = query.where(Ticket.assignee_id == current_user.id)
-    elif form.assignee.data == "none":
-        query = query.where(Ticket.assignee_id.is_(None))
-    elif form.assignee.data:
-        assignee_id = optional_int(form.assignee.data)
+    filters = services.QueueFilters(
+        form.category.data or "",
+        form.tier.data or "",
+        form.level.data or "",
+        form.assignee.data or "",
+        form.overdue.data or "",
+    )
+    assignee_id = None
+    if filters.assignee not in ("", "me", "none"):
+        assignee_id = optional_int(filters.assignee)
         if assignee_id is None:
             form.assignee.errors = [_("Choose a specialist from the list.")]
-        else:
-            query = query.where(Ticket.assignee_id == assignee_id)
-    now = utcnow()
-    rows = [(t, sla_view(t, now)) for t in db.session.scalars(query.limit(500))]
-    if form.overdue.data == "overdue":
-        rows = [(t, s) for t, s in rows if s.state == "overdue"]
-    elif form.overdue.data == "at_risk":
-        rows = [(t, s) for t, s in rows if s.state in ("overdue", "at_risk")]
+    rows = services.queue(filters, current_user, assignee_id)
     return render_template("console/queue.html", rows=rows, form=form, categories=_categories())
 
 
@@ -110,8 +92,12 @@ def queue():
 def take_ticket(number):
     ticket = ticket_for_viewer(number)
     if ActionForm().validate_on_submit():
-        take(ticket, current_user)
-        flash(_("You have taken request %(number)s.", number=ticket.number), "success")
+        try:
+            take(ticket, current_user)
+        except TicketError:
+            flash(_("That change is not possible."), "error")
+        else:
+            flash(_("You have taken request %(number)s.", number=ticket.number), "success")
     return redirect(url_for("tickets.show", number=ticket.number))
 
 
@@ -134,7 +120,7 @@ def _ticket_action(number: str, key: str, apply, message: str):
 @bp.post("/tickets/<number>/assign")
 def assign_ticket(number):
     def apply(ticket, form):
-        agent = db.session.get(User, int(form.assignee.data)) if form.assignee.data else None
+        agent = services.user(int(form.assignee.data)) if form.assignee.data else None
         assign(ticket, agent, current_user)
 
     return _ticket_action(number, "assign", apply, _("Saved."))
@@ -180,7 +166,7 @@ def ticket_level(number):
 @bp.post("/tickets/<number>/merge")
 def merge_ticket(number):
     def apply(ticket, form):
-        target = db.session.scalar(select(Ticket).where(Ticket.number == form.target.data.strip()))
+        target = services.ticket_numbered(form.target.data)
         if target is None:
             raise TicketError("merge")
         merge(ticket, target, current_user)
@@ -191,7 +177,7 @@ def merge_ticket(number):
 @bp.get("/canned/<int:answer_id>")
 def canned_text(answer_id):
     """A saved reply with the placeholders filled for a ticket (JSON)."""
-    answer = db.session.get(CannedAnswer, answer_id) or abort(404)
+    answer = services.canned_answer(answer_id) or abort(404)
     ticket = ticket_for_viewer(request.args.get("ticket", ""))
     return jsonify(text=render_canned(answer, ticket, current_user))
 
@@ -200,15 +186,7 @@ def canned_text(answer_id):
 def canned():
     form = CannedAnswerForm()
     if form.validate_on_submit():
-        db.session.add(
-            CannedAnswer(
-                title=form.title.data,
-                body=form.body.data,
-                lang=form.lang.data,
-                created_by_id=current_user.id,
-            )
-        )
-        db.session.commit()
+        services.add_canned(form.title.data, form.body.data, form.lang.data, current_user)
         flash(_("Saved."), "success")
         return redirect(url_for("console.canned"))
     return render_template(
@@ -218,10 +196,9 @@ def canned():
 
 @bp.post("/canned/<int:answer_id>/delete")
 def delete_canned(answer_id):
-    answer = db.session.get(CannedAnswer, answer_id) or abort(404)
+    answer = services.canned_answer(answer_id) or abort(404)
     if ActionForm().validate_on_submit():
-        db.session.delete(answer)
-        db.session.commit()
+        services.delete_canned(answer)
     return redirect(url_for("console.canned"))
 
 
@@ -233,28 +210,30 @@ def phone_request():
     form = PhoneRequestForm()
     form.category.choices = choices([(s, c.title_in(lang)) for s, c in cats.items()])
     details = details_form_class(cats[chosen], lang)(prefix="details") if chosen else None
+    refusal = None
     if request.method == "POST" and chosen and form.validate_on_submit() and details.validate():
-        customer = find_user(form.customer_email.data)
-        if customer is None or customer.role != "customer":
+        customer = services.customer(form.customer_email.data)
+        if customer is None:
             form.customer_email.errors = [_("No customer account with this e-mail.")]
         else:
+            request_ = Request(
+                author=customer,
+                title=form.title.data,
+                description=form.description.data,
+                category=chosen,
+                channel="phone",
+                criticality=form.criticality.data,
+                details=details_from_form(cats[chosen], details),
+                coupon_code=form.coupon.data or None,
+                lang=customer.locale or lang,
+                logged_by=current_user,
+            )
             try:
-                ticket = file_ticket(
-                    NewTicket(
-                        author=customer,
-                        title=form.title.data,
-                        description=form.description.data,
-                        category=chosen,
-                        criticality=form.criticality.data,
-                        channel="phone",
-                        details=details_from_form(cats[chosen], details),
-                        coupon_code=form.coupon.data or None,
-                        lang=customer.locale or lang,
-                        logged_by=current_user,
-                    )
-                )
+                ticket, _decision = file_request(request_, form.scope_note.data or "")
             except CouponError as error:
                 form.coupon.errors = [coupon_error_message(error.code)]
+            except OutOfScope as error:
+                refusal = error.scope
             else:
                 flash(
                     _(
@@ -265,7 +244,9 @@ def phone_request():
                     "success",
                 )
                 return redirect(url_for("tickets.show", number=ticket.number))
-    return render_template("console/phone.html", form=form, details=details, chosen=chosen)
+    return render_template(
+        "console/phone.html", form=form, details=details, chosen=chosen, refusal=refusal
+    )
 
 
 @bp.post("/tickets/<number>/panel")
@@ -275,7 +256,7 @@ def update_ticket(number):
     def apply(ticket, form):
         assignee = int(form.assignee.data) if form.assignee.data else None
         if assignee != ticket.assignee_id:
-            assign(ticket, db.session.get(User, assignee) if assignee else None, current_user)
+            assign(ticket, services.user(assignee) if assignee else None, current_user)
         if form.category.data != ticket.category:
             change_category(ticket, form.category.data, current_user, _categories())
         if form.criticality.data != ticket.criticality:

@@ -19,10 +19,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
-from portal.analytics import insights
 from portal.calendar.services import sla_policy
 from portal.clock import utcnow
-from portal.editor import services
+from portal.editor import insights, services
 from portal.editor.charts import bar_chart
 from portal.editor.forms import ArticleForm, PeriodForm, question_lines
 from portal.editor.from_ticket import draft_from_ticket

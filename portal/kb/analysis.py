@@ -10,7 +10,6 @@ import unicodedata
 from functools import lru_cache
 
 import Stemmer
-from whoosh.analysis import Filter, LowercaseFilter, RegexTokenizer, StopFilter
 from whoosh.lang import stopwords_for_language
 
 TOKEN_PATTERN = r"\w+(?:[.]\w+)*"
@@ -61,7 +60,8 @@ STOP_WORDS = (
     | frozenset(stopwords_for_language("en"))
     | frozenset(EXTRA_STOP_WORDS)
 )
-_CYRILLIC = re.compile(r"[а-яё]")
+CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
+LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 WORD = re.compile(TOKEN_PATTERN)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
@@ -79,7 +79,7 @@ def stem(word: str) -> str:
     """Stem one folded word with the stemmer of its script."""
     if word.isdigit() or len(word) < 3:
         return word
-    stemmer = _russian if _CYRILLIC.search(word) else _english
+    stemmer = _russian if CYRILLIC.search(word) else _english
     return stemmer.stemWord(word)
 
 
@@ -111,7 +111,7 @@ def root(term: str) -> str:
     one derivational suffix and keeping five letters brings them together. It
     feeds a low-weight field, so exact stems still rank first.
     """
-    if not _CYRILLIC.search(term) or len(term) <= 3:
+    if not CYRILLIC.search(term) or len(term) <= 3:
         return term
     for suffix in _RU_SUFFIXES:
         if term.endswith(suffix) and len(term) - len(suffix) >= 3:
@@ -137,55 +137,10 @@ def terms(text: str) -> list[str]:
     return [stem(w) for w in words(text) if w not in STOP_WORDS and len(w) > 1]
 
 
-class FoldFilter(Filter):
-    """Replaces "ё" with "е" after lower-casing."""
-
-    def __call__(self, tokens):
-        for t in tokens:
-            if "ё" in t.text:
-                t.text = t.text.replace("ё", "е")
-            yield t
-
-
-class ScriptStemFilter(Filter):
-    """Stems each token with the Russian or English stemmer by its script."""
-
-    def __call__(self, tokens):
-        for t in tokens:
-            t.text = stem(t.text)
-            yield t
-
-
-class RootFilter(Filter):
-    """Reduces stemmed tokens to their coarser root (see `root`)."""
-
-    def __call__(self, tokens):
-        for t in tokens:
-            t.text = root(t.text)
-            yield t
-
-
-def text_analyzer():
-    """Analyser for searchable text fields: fold, drop stop words, stem."""
-    return (
-        RegexTokenizer(TOKEN_PATTERN)
-        | LowercaseFilter()
-        | FoldFilter()
-        | StopFilter(stoplist=STOP_WORDS, minsize=2)
-        | ScriptStemFilter()
-    )
-
-
-def spelling_analyzer():
-    """Analyser for the spelling field: whole folded words, nothing stemmed."""
-    return (
-        RegexTokenizer(TOKEN_PATTERN)
-        | LowercaseFilter()
-        | FoldFilter()
-        | StopFilter(stoplist=STOP_WORDS, minsize=3)
-    )
-
-
-def root_analyzer():
-    """Analyser for the low-weight recall field of coarse roots."""
-    return text_analyzer() | RootFilter()
+def language_of(text: str, fallback: str = "en") -> str:
+    """The language a text is written in, by its script: Russian when it has a Cyrillic
+    letter (Russian questions carry Latin names: "не работает webhook в CRM"), English
+    when it has Latin letters, else `fallback`."""
+    if CYRILLIC.search(text):
+        return "ru"
+    return "en" if LATIN.search(text) else fallback

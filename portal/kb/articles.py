@@ -73,8 +73,45 @@ def content_hash(raw: bytes) -> str:
 
 
 def article_files(root: Path) -> list[Path]:
-    """Every article file under `root`, in a stable order."""
-    return sorted(p for p in root.glob("*/*.md") if not p.name.startswith(("_", ".")))
+    """Every article file under `root` (`<category>/<name>.<lang>.md`), in a stable order."""
+    return [path for path, reason in _markdown_files(root) if reason is None]
+
+
+def misplaced_files(root: Path) -> list[Problem]:
+    """Markdown files under `root` that are not articles by their place or name, and why."""
+    return [
+        Problem(path.relative_to(root).as_posix(), 1, reason)
+        for path, reason in _markdown_files(root)
+        if reason is not None
+    ]
+
+
+def _markdown_files(root: Path) -> list[tuple[Path, str | None]]:
+    """Every visible `.md` file under `root`, with why it is not an article (None if it is)."""
+    found = []
+    for path in sorted(root.rglob("*.md")):
+        parts = path.relative_to(root).parts
+        if any(part.startswith(".") for part in parts):
+            continue  # hidden files and folders (an editor's or a version control's own)
+        found.append((path, _misplaced(parts)))
+    return found
+
+
+def _misplaced(parts: tuple[str, ...]) -> str | None:
+    name = parts[-1]
+    if len(parts) == 1:
+        return "not indexed: an article lives in a category folder, <category>/<name>.<lang>.md"
+    if len(parts) > 2:
+        return (
+            "not indexed: an article lives one folder deep, <category>/<name>.<lang>.md, "
+            f"not in {'/'.join(parts[:-1])}/"
+        )
+    if name.startswith("_"):
+        return "not indexed: names starting with _ are kept out of the knowledge base"
+    stem = name[: -len(".md")]
+    if "." not in stem or stem.rsplit(".", 1)[1] not in LANGUAGES:
+        return f"not indexed: the name must end in .{'.md, .'.join(LANGUAGES)}.md"
+    return None
 
 
 def parse_article(path: Path, root: Path) -> Article:
@@ -277,6 +314,7 @@ def load_articles(root: Path) -> LoadResult:
     problems: list[Problem] = []
     hashes: dict[str, str] = {}
     by_slug: dict[str, Article] = {}
+    problems.extend(misplaced_files(root))
     for path in article_files(root):
         rel = path.relative_to(root).as_posix()
         try:

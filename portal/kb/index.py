@@ -7,40 +7,33 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from itertools import islice
+from functools import lru_cache
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 from whoosh import index as whoosh_index
-from whoosh.query import And, Every, Or, Query, Term
-from whoosh.reading import TermNotFound
-from whoosh.support.levenshtein import distance as edit_distance
+from whoosh.query import And, Every, Term
 
 from portal.kb.analysis import (
     STOP_WORDS,
     WORD,
     clean,
     fold,
-    root,
     stem,
     words,
 )
 from portal.kb.indexing import current_generation
 from portal.kb.markup import plain_text
 from portal.kb.ranking import META_FILE, Learned, Ranker, Scores
-from portal.kb.snippets import Snippet, make_snippet
+from portal.kb.snippets import Passage, Snippet, make_snippet
 from portal.kb.synonyms import SynonymTable
 from portal.kb.vectors import WordVectors, word_vectors
 
 MAX_QUERY_CHARS = 500
 MAX_QUERY_TERMS = 32
-# Questions are ranked by `portal.kb.ranking` over whole articles; Whoosh keeps the stored
-# articles, the spelling list, the prefixes of typed words and the compact heads that
-# "related articles" compare.
-SUGGEST_FIELDS = {"head": 1.0, "head_roots": 0.3}
-ROOT_FIELDS = {"head_roots"}
-PREFIX_FIELD = "head"
+# Questions are ranked by `portal.kb.ranking` over whole articles, which also holds the
+# words for spelling and typed prefixes; Whoosh keeps the stored articles.
 MIN_PREFIX = 3
 MIN_MEANING_CHARS = 5
 MAX_PREFIX_TERMS = 20
@@ -148,21 +141,18 @@ class SearchIndex(Protocol):
     def slug_for_path(self, path: str) -> str | None: ...
 
 
-@dataclass(frozen=True)
-class _Leaf:
-    """One way a query can match: all `terms` in `field`, scored with `weight`."""
-
-    field: str
-    terms: tuple[str, ...]
-    weight: float
-
-
 @dataclass
 class _Unit:
     """One word of a query (or a synonym group) and the stems that may stand for it."""
 
     alternatives: tuple[tuple[str, ...], ...]
     prefix: str | None = None
+
+
+@lru_cache(maxsize=1024)
+def _passage(source: str) -> Passage:
+    """An article's plain text split into words, kept for the next questions."""
+    return Passage.of(plain_text(source))
 
 
 class IndexMissing(RuntimeError):
@@ -286,96 +276,19 @@ class WhooshSearchIndex:
             units[-1].prefix = last
         return units
 
-    def _leaves(self, reader, units: list[_Unit], fields: dict[str, float]) -> list[_Leaf]:
-        """Every (field, terms, weight) a query may match, keeping only terms the index has."""
-        leaves: dict[tuple[str, tuple[str, ...]], float] = {}
-        exact_field = next(name for name in fields if name not in ROOT_FIELDS)
-        for unit in units:
-            for stems in unit.alternatives:
-                for name, weight in fields.items():
-                    seq = tuple(root(s) for s in stems) if name in ROOT_FIELDS else stems
-                    if not all((name, t) in reader for t in seq):
-                        continue
-                    if name in ROOT_FIELDS and not self._root_adds(reader, stems, seq, exact_field):
-                        continue
-                    leaves[(name, seq)] = max(weight, leaves.get((name, seq), 0.0))
-            if unit.prefix:
-                for term in self._expand_prefix(reader, stem(unit.prefix)):
-                    key = (PREFIX_FIELD, (term,))
-                    leaves[key] = max(PREFIX_WEIGHT, leaves.get(key, 0.0))
-        return [_Leaf(name, seq, weight) for (name, seq), weight in leaves.items()]
-
-    @staticmethod
-    def _root_adds(reader, stems, roots, exact_field) -> bool:
-        """Whether the coarse roots find articles the exact stems do not."""
-        if roots == stems:
-            return False
-        if not all((exact_field, t) in reader for t in stems):
-            return True
-        root_field = f"{exact_field}_roots"
-        return any(
-            reader.doc_frequency(root_field, r) > reader.doc_frequency(exact_field, t)
-            for r, t in zip(roots, stems, strict=True)
-        )
-
-    @staticmethod
-    def _expand_prefix(reader, prefix: str) -> list[str]:
-        """The most frequent indexed words starting with `prefix`."""
-        try:
-            candidates = list(islice(reader.expand_prefix(PREFIX_FIELD, prefix), 400))
-        except TermNotFound:
-            return []
-        if len(candidates) > MAX_PREFIX_TERMS:
-            candidates.sort(key=lambda t: -reader.doc_frequency(PREFIX_FIELD, t))
-        return candidates[:MAX_PREFIX_TERMS]
-
-    @staticmethod
-    def _query(leaves: list[_Leaf]) -> Query:
-        parts: list[Query] = []
-        for leaf in leaves:
-            if len(leaf.terms) == 1:
-                parts.append(Term(leaf.field, leaf.terms[0], boost=leaf.weight))
-            else:
-                parts.append(And([Term(leaf.field, t) for t in leaf.terms], boost=leaf.weight))
-        query = Or(parts)
-        # Whoosh preloads every match of small indexes; the union tree lets the
-        # top-N collector skip blocks that cannot make the page, at any size.
-        query.matcher_type = Or.DEFAULT_MATCHER
-        return query
-
-    def _corrections(
-        self, searcher, ranker: Ranker, units: list[_Unit], text: str
-    ) -> dict[str, str]:
-        """Misspelt query words (no stem in the index) and their nearest indexed word."""
-        reader = searcher.reader()
+    def _corrections(self, ranker: Ranker, units: list[_Unit], text: str) -> dict[str, str]:
+        """Misspelt query words (no stem in the articles) and their nearest article word."""
         fixes = {}
         prefixes = {u.prefix for u in units}
         for word in words(text[:MAX_QUERY_CHARS]):
             if word in STOP_WORDS or len(word) < 4 or word.isdigit() or word in prefixes:
                 continue
-            if word in fixes or stem(word) in ranker.terms.index:
+            if word in fixes or ranker.articles_with(stem(word)):
                 continue
-            found = self._nearest_word(reader, word)
+            found = ranker.correction(word)
             if found:
                 fixes[word] = found
         return fixes
-
-    @staticmethod
-    def _nearest_word(reader, word: str) -> str | None:
-        """The indexed word closest to `word` (fewest edits, then most frequent)."""
-        for maxdist in (1, 2):
-            candidates: set[str] = set()
-            # Segment readers walk the word list with an automaton; a multi-segment
-            # reader would compare every word.
-            for leaf, _ in reader.leaf_readers():
-                candidates.update(leaf.terms_within("spell", word, maxdist, prefix=1))
-            candidates.discard(word)
-            if candidates:
-                return min(
-                    candidates,
-                    key=lambda w: (edit_distance(w, word), -reader.doc_frequency("spell", w), w),
-                )
-        return None
 
     def search(
         self,
@@ -405,16 +318,26 @@ class WhooshSearchIndex:
         reader's, when both answer); articles in `exclude` ("Not it") are left out.
         """
         key = (self.version(), self.learned_version, query, lang, limit, prefer_lang, exclude)
+        found = self._cached(key)
+        if found is None:
+            found = self._run(
+                query, lang, None, 1, limit, prefer_lang, typing=True, exclude=exclude
+            )
+            self._remember(key, found)
+        return found
+
+    def _cached(self, key):
         with self._cache_lock:
             if key in self._cache:
                 self._cache.move_to_end(key)
                 return self._cache[key]
-        results = self._run(query, lang, None, 1, limit, prefer_lang, typing=True, exclude=exclude)
+        return None
+
+    def _remember(self, key, value) -> None:
         with self._cache_lock:
-            self._cache[key] = results
+            self._cache[key] = value
             while len(self._cache) > self.CACHE_SIZE:
                 self._cache.popitem(last=False)
-        return results
 
     def _run(self, text, lang, category, page, per_page, prefer_lang, typing, exclude=()):
         searcher = self._searcher()
@@ -423,18 +346,16 @@ class WhooshSearchIndex:
         if not units:
             return SearchResults(text, [], 0, page, per_page)
         ranker = self.ranker()
-        fixes = self._corrections(searcher, ranker, units, text)
+        fixes = self._corrections(ranker, units, text)
         for unit in units:
             for wrong, right in fixes.items():
                 if (stem(wrong),) in unit.alternatives:
                     unit.alternatives += ((stem(right),),)
-        reader = searcher.reader()
         weights = {s: 1.0 for u in units for alt in u.alternatives for s in alt}
         for unit in units:
             if unit.prefix:
-                for term in self._expand_prefix(reader, stem(unit.prefix)):
-                    word = term.decode() if isinstance(term, bytes) else term
-                    weights.setdefault(word, PREFIX_WEIGHT)
+                for term in ranker.prefixed(stem(unit.prefix), MAX_PREFIX_TERMS):
+                    weights.setdefault(term, PREFIX_WEIGHT)
         stems = frozenset(s for u in units for alt in u.alternatives for s in alt)
         suggestion = None
         if fixes:
@@ -501,7 +422,7 @@ class WhooshSearchIndex:
 
     def _hit(self, f: dict, score, stems, units, typing) -> Hit:
         prefix = next((u.prefix for u in units if u.prefix), None) if typing else None
-        body = f"{f.get('summary', '')}" if typing else plain_text(f.get("source", ""))
+        body = f.get("summary", "") if typing else _passage(f.get("source", ""))
         return Hit(
             slug=f["slug"],
             title=f["title"],
@@ -541,17 +462,20 @@ class WhooshSearchIndex:
         return [a for a in found if a.slug != article.slug]
 
     def related(self, article: StoredArticle, limit: int = 5) -> list[StoredArticle]:
-        """Articles of the same language most like this one by title, tags and summary."""
-        text = f"{article.title} {' '.join(article.tags)} {article.summary}"
+        """Articles of the same language most like this one by title, tags and summary,
+        ranked as a question made of them would rank them."""
+        key = ("related", self.version(), article.slug, limit)
+        cached = self._cached(key)
+        if cached is not None:
+            return cached
+        text = clean(f"{article.title} {' '.join(article.tags)} {article.summary}")
         units = self._units(text, article.lang, prefix_last=False)
-        if not units:
-            return []
-        searcher = self._searcher()
-        leaves = self._leaves(searcher.reader(), units, SUGGEST_FIELDS)
-        if not leaves:
-            return []
-        found = searcher.search(
-            self._query(leaves), limit=limit + 1, filter=self._filter(article.lang, None)
-        )
-        related = [StoredArticle.from_fields(h.fields()) for h in found]
-        return [a for a in related if a.slug != article.slug][:limit]
+        ranker = self.ranker()
+        weights = {s: 1.0 for u in units for alt in u.alternatives for s in alt}
+        allowed = self._allowed(ranker, article.lang, None)
+        scores = ranker.score(text, weights, self.vectors, article.lang, allowed)
+        order = self._order(ranker, scores, None, False, {article.slug})
+        found = [self.article(ranker.slugs[p]) for p in order[:limit].tolist()]
+        related = [a for a in found if a is not None]
+        self._remember(key, related)
+        return related

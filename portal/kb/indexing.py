@@ -17,36 +17,27 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from whoosh import index as whoosh_index
-from whoosh.fields import ID, STORED, TEXT, Schema
+from whoosh.fields import ID, STORED, Schema
 
-from portal.kb.analysis import root_analyzer, spelling_analyzer, text_analyzer, words
 from portal.kb.articles import Article, load_articles
-from portal.kb.markup import plain_lines, plain_text
+from portal.kb.markup import plain_lines
 from portal.kb.ranking import RankDoc, Ranker, ranking_exists
 from portal.kb.vectors import WordVectors, word_vectors
 
 # Bump when the schema, the analysis or the ranking data change: older indexes are then
 # rebuilt, not reused.
-SCHEMA_VERSION = "7"
+SCHEMA_VERSION = "8"
 SCHEMA_FILE = "portal-schema-version"
-# Field weights are applied BM25F-style, as repetitions in one scoring field:
-# a title word counts four times, a tag three, a summary word twice, a body word once.
-HEAD_REPEATS = {"title": 2, "tags": 1, "summary": 1}
 
 
 def make_schema() -> Schema:
     """Fields of one article in the index."""
-    text = text_analyzer()
-    roots = root_analyzer()
     return Schema(
         slug=ID(stored=True, unique=True),
         path=ID(stored=True),
         category=ID(stored=True),
         lang=ID(stored=True),
         translation_of=ID(stored=True),
-        head=TEXT(analyzer=text, phrase=False),
-        head_roots=TEXT(analyzer=roots, phrase=False),
-        spell=TEXT(analyzer=spelling_analyzer(), phrase=False),
         title=STORED,
         summary=STORED,
         tag_list=STORED,
@@ -54,10 +45,6 @@ def make_schema() -> Schema:
         content_hash=STORED,
         updated=STORED,
     )
-
-
-def _weighted(parts: dict[str, str], repeats: dict[str, int], rest: str = "") -> str:
-    return " ".join([" ".join([parts[k]] * n) for k, n in repeats.items()] + [rest])
 
 
 def _questions(article: Article) -> list[str]:
@@ -80,20 +67,12 @@ def rank_doc(article: Article) -> RankDoc:
 
 
 def _document(article: Article) -> dict:
-    text = plain_text(article.body)
-    parts = {"title": article.title, "tags": " ".join(article.tags), "summary": article.summary}
-    head = " ".join([*parts.values(), *_questions(article)])
-    head = _weighted(parts, HEAD_REPEATS)
     return {
         "slug": article.slug,
         "path": article.path,
         "category": article.category,
         "lang": article.lang,
         "translation_of": article.translation_of or "",
-        "head": head,
-        "head_roots": head,
-        # Each word once: the spelling list needs which articles have a word, not how often.
-        "spell": " ".join(dict.fromkeys(words(f"{head} {text}"))),
         "title": article.title,
         "summary": article.summary,
         "tag_list": article.tags,

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from portal.clock import utcnow
-from portal.kb.analysis import clean, fold
+from portal.kb.analysis import clean, fold, language_of
 from portal.kb.models import ACTIVE, CANDIDATE, REMOVED, LearnedPhrase, LearnedSighting
 
 MAX_PHRASE = 200
@@ -39,8 +39,6 @@ PHONE_DIGITS = 7  # a number this long is a phone, an account or an address, not
 TICKET_NUMBER = re.compile(r"#\s?\d{2,}|(?<!\d)\d{4}-\d{6}(?!\d)")
 _EDGES = " \t.,;:!?…-–—\"'«»“”„()[]{}<>*/\\|"
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|\n+")
-_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
-_LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 _LETTER = re.compile(r"[^\W\d_]")
 GREETINGS = frozenset(
     {
@@ -93,13 +91,6 @@ def normalise_phrase(text: str | None) -> str | None:
     if len(phrase) < MIN_PHRASE or not _LETTER.search(phrase):
         return None
     return phrase
-
-
-def phrase_lang(phrase: str, fallback: str) -> str:
-    """The language a phrase is written in, by its script; `fallback` when it has neither."""
-    if _CYRILLIC.search(phrase):
-        return "ru"
-    return "en" if _LATIN.search(phrase) else fallback
 
 
 def first_sentence(description: str) -> str | None:
@@ -171,7 +162,7 @@ def record_evidence(
             continue
         if not _first_time(session, sighting_digest(secret, slug, phrase, source), now):
             continue
-        row = _phrase_row(session, slug, phrase, phrase_lang(phrase, article_lang))
+        row = _phrase_row(session, slug, phrase, language_of(phrase, article_lang))
         session.execute(
             update(LearnedPhrase)
             .where(LearnedPhrase.id == row.id)

@@ -20,6 +20,7 @@ import multiprocessing
 import os
 import re
 import zlib
+from bisect import bisect_left
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -28,12 +29,13 @@ from pathlib import Path
 import numpy as np
 import scipy.sparse as sp
 
-from portal.kb.analysis import fold, root, terms
+from portal.kb import spelling
+from portal.kb.analysis import STOP_WORDS, fold, language_of, root, stem, terms, words
 from portal.kb.vectors import NAVEC_DIM, WORDLLAMA_DIM, WordVectors
 
 DATA_FILE = "ranking.npz"
 META_FILE = "ranking.json"
-FORMAT = 3
+FORMAT = 4
 # How often each part of an article counts for BM25 (BM25F-style repetition).
 REPEATS = {"title": 4, "tags": 3, "questions": 3, "summary": 2, "body": 1}
 LETTERS_BODY_CHARS = 1000
@@ -48,6 +50,7 @@ COVERAGE_POWER = 2
 MAX_LINES, BODY_LINES = 40, 12
 MIN_LINE_CHARS, MAX_LINE_CHARS = 8, 200
 NGRAMS = (1, 4)
+MIN_SPELLING = 3
 LETTER_SPACE = 2**20
 # The questions editors list in an article's front matter are how customers ask: the
 # closest of them is a signal of its own.
@@ -67,7 +70,6 @@ LEARNED_WEIGHT = 3.5
 # Below these similarities a question means nothing to the models ("xyzzy", "asdf qwer");
 # letters are no evidence alone: any text shares some with any article.
 EVIDENCE = {"navec": 0.35, "wordllama": 0.35}
-_CYRILLIC = re.compile(r"[а-яё]")
 _WORD = re.compile(r"\w+")
 
 
@@ -113,6 +115,11 @@ class RankDoc:
         head = [self.title, " ".join(self.tags), self.summary, *self.questions]
         return "\n".join([*head, self.body[:MEANING_BODY_CHARS]])
 
+    def spelling(self) -> set[str]:
+        """The words a misspelt question may be corrected to."""
+        text = " ".join([self.title, *self.tags, *self.questions, self.summary, self.body])
+        return {w for w in words(text) if len(w) >= MIN_SPELLING and w not in STOP_WORDS}
+
 
 @lru_cache(maxsize=200_000)
 def _word_ngrams(word: str) -> tuple[int, ...]:
@@ -135,10 +142,10 @@ def cosines(rows: np.ndarray, vector: np.ndarray) -> np.ndarray:
 
 def letter_counts(text: str) -> Counter:
     """Hashed character n-grams inside each word of a text (scikit-learn's "char_wb")."""
-    counts: Counter = Counter()
+    grams: list[int] = []
     for word in _WORD.findall(fold(text)):
-        counts.update(_word_ngrams(word))
-    return counts
+        grams += _word_ngrams(word)
+    return Counter(grams)
 
 
 ROOT_MARK = "~"
@@ -164,9 +171,18 @@ def with_roots(stems: dict[str, float]) -> dict[str, float]:
 
 def query_language(text: str, lang: str | None) -> str:
     """The language whose weights score a question: the one asked for, else by its script."""
-    if lang in WEIGHTS:
-        return lang
-    return "ru" if _CYRILLIC.search(fold(text)) else "en"
+    return lang if lang in WEIGHTS else language_of(text)
+
+
+_Row = tuple[np.ndarray, np.ndarray]
+
+
+def _row(columns, counts: Counter) -> _Row:
+    size = len(counts)
+    return (
+        np.fromiter(columns, np.int32, size),
+        np.fromiter(counts.values(), np.float32, size),
+    )
 
 
 @dataclass
@@ -174,33 +190,42 @@ class _Analysed:
     """One article's countable and embeddable parts, computed apart from the vocabulary."""
 
     terms: Counter
-    letters: Counter
+    letters: _Row
     navec: np.ndarray
     llama: np.ndarray
     line_navec: np.ndarray
     line_llama: np.ndarray
     line_question: np.ndarray
+    spelling: set[str]
 
 
 def _analyse_batch(docs: list[RankDoc], vectors: WordVectors) -> list[_Analysed]:
-    meaning = vectors.navec([d.meaning_text() for d in docs]).astype(np.float16)
-    llama = vectors.wordllama([d.meaning_text() for d in docs]).astype(np.float16)
-    out = []
+    texts = [d.meaning_text() for d in docs]
+    meaning = vectors.navec(texts).astype(np.float16)
+    llama = vectors.wordllama(texts).astype(np.float16)
+    lines = [d.lines() for d in docs]
+    every_line = [line for own in lines for line in own]
+    line_navec = vectors.navec(every_line).astype(np.float16)
+    line_llama = vectors.wordllama(every_line).astype(np.float16)
+    out, start = [], 0
     for i, doc in enumerate(docs):
-        lines = doc.lines()
-        asked = np.zeros(len(lines), bool)
+        end = start + len(lines[i])
+        asked = np.zeros(len(lines[i]), bool)
+        letters = letter_counts(doc.letters_text())
         asked[1 : 1 + len(doc.questions)] = True
         out.append(
             _Analysed(
                 _with_roots(terms(doc.bm25_text())),
-                letter_counts(doc.letters_text()),
+                _row(letters, letters),
                 meaning[i : i + 1],
                 llama[i : i + 1],
-                vectors.navec(lines).astype(np.float16),
-                vectors.wordllama(lines).astype(np.float16),
+                line_navec[start:end],
+                line_llama[start:end],
                 asked,
+                doc.spelling(),
             )
         )
+        start = end
     return out
 
 
@@ -237,20 +262,19 @@ class _Vocabulary:
             self.names.append(name)
         return col
 
-    def row(self, counts: Counter) -> dict[int, float]:
-        return {self.column(n): float(c) for n, c in counts.items()}
+    def row(self, counts: Counter) -> "_Row":
+        """The counts as columns and values, new names added."""
+        for name in [n for n in counts if n not in self.index]:
+            self.column(name)
+        return _row(map(self.index.__getitem__, counts), counts)
 
 
-def _stack(rows: list[dict[int, float]], width: int) -> sp.csr_matrix:
-    indptr, indices, data = [0], [], []
-    for row in rows:
-        indices.extend(row.keys())
-        data.extend(row.values())
-        indptr.append(len(indices))
-    return sp.csr_matrix(
-        (np.asarray(data, np.float32), np.asarray(indices, np.int32), indptr),
-        shape=(len(rows), width),
-    )
+def _stack(rows: list[_Row], width: int) -> sp.csr_matrix:
+    """One sparse row per (columns, values)."""
+    indptr = np.concatenate([[0], np.cumsum([len(cols) for cols, _ in rows])])
+    indices = np.concatenate([cols for cols, _ in rows]) if rows else np.zeros(0, np.int32)
+    data = np.concatenate([values for _, values in rows]) if rows else np.zeros(0, np.float32)
+    return sp.csr_matrix((data, indices, indptr), shape=(len(rows), width))
 
 
 def _widen(matrix: sp.csr_matrix, width: int) -> sp.csr_matrix:
@@ -273,8 +297,11 @@ class Ranker:
         line_question=None,
         line_navec=None,
         line_llama=None,
+        spelling_words=None,
     ):
         self.meta = meta
+        # Grows with the articles; a word whose articles are gone has no stem left to find.
+        self.spelling_words: list[str] = sorted(spelling_words or [])
         self.terms = term_vocab
         self._tf = tf
         self._lengths = lengths
@@ -320,13 +347,13 @@ class Ranker:
         self.remove([d.slug for d in docs])
         parts = _analyse(docs, vectors, procs)
         term_rows = [self.terms.row(p.terms) for p in parts]
-        letter_rows = [dict(p.letters) for p in parts]
+        letter_rows = [p.letters for p in parts]
         width_t, width_l = len(self.terms.names), LETTER_SPACE
         self._tf = sp.vstack([_widen(self._tf, width_t), _stack(term_rows, width_t)]).tocsr()
         self._letters = sp.vstack(
             [_widen(self._letters, width_l), _stack(letter_rows, width_l)]
         ).tocsr()
-        lengths = [sum(r.values()) for r in term_rows]
+        lengths = [float(values.sum()) for _, values in term_rows]
         self._lengths = np.concatenate([self._lengths, np.asarray(lengths, np.float32)])
         self.navec = np.vstack([self.navec, *[p.navec for p in parts]])
         self.llama = np.vstack([self.llama, *[p.llama for p in parts]])
@@ -336,6 +363,9 @@ class Ranker:
         self.line_question = np.concatenate([self.line_question, *[p.line_question for p in parts]])
         self.line_navec = np.vstack([self.line_navec, *[p.line_navec for p in parts]])
         self.line_llama = np.vstack([self.line_llama, *[p.line_llama for p in parts]])
+        new_words = set().union(*(p.spelling for p in parts)).difference(self.spelling_words)
+        if new_words:
+            self.spelling_words = sorted([*self.spelling_words, *new_words])
         self.meta += [
             {
                 "slug": d.slug,
@@ -396,6 +426,7 @@ class Ranker:
             "format": FORMAT,
             "docs": self.meta,
             "terms": self.terms.names,
+            "words": self.spelling_words,
         }
         meta_tmp.write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         # The data file first: a reader that sees the new metadata finds matching data.
@@ -430,6 +461,7 @@ class Ranker:
                 z["line_question"],
                 z["line_navec"],
                 z["line_llama"],
+                meta["words"],
             )
 
     # -- scoring ----------------------------------------------------------------
@@ -446,7 +478,9 @@ class Ranker:
             dtype=np.int64,
         )
         self.categories = np.asarray([m["category"] for m in self.meta])
+        self._stems_sorted = None
         if n == 0:
+            self._df = np.zeros(len(self.terms.names), np.float32)
             self._bm25 = sp.csc_matrix((0, 0), dtype=np.float32)
             self._tfidf = sp.csc_matrix((0, 0), dtype=np.float32)
             self._letter_idf = np.zeros(LETTER_SPACE, np.float32)
@@ -461,6 +495,7 @@ class Ranker:
             return
         tf = self._tf.tocoo()
         df = np.bincount(tf.col, minlength=tf.shape[1]).astype(np.float32)
+        self._df = df
         idf = np.log1p((n - df + 0.5) / (df + 0.5))
         average = float(self._lengths.mean()) or 1.0
         norm = K1 * (1 - B + B * self._lengths[tf.row] / average)
@@ -487,6 +522,27 @@ class Ranker:
 
     def __len__(self) -> int:
         return len(self.meta)
+
+    # -- words ------------------------------------------------------------------
+
+    def articles_with(self, stem_: str) -> int:
+        """How many articles hold this stem."""
+        col = self.terms.index.get(stem_)
+        return 0 if col is None or col >= len(self._df) else int(self._df[col])
+
+    def prefixed(self, prefix: str, limit: int) -> list[str]:
+        """The stems the most articles hold among those starting with `prefix`."""
+        if self._stems_sorted is None:
+            self._stems_sorted = sorted(n for n in self.terms.names if not n.startswith(ROOT_MARK))
+        names = self._stems_sorted
+        found = names[bisect_left(names, prefix) : bisect_left(names, prefix + "\uffff")]
+        counts = np.asarray([self.articles_with(n) for n in found], np.float32)
+        order = np.argsort(-counts, kind="stable")[:limit]
+        return [found[i] for i in order if counts[i] > 0]
+
+    def correction(self, word: str) -> str | None:
+        """The article word closest to a word no article holds."""
+        return spelling.nearest(self.spelling_words, word, lambda w: self.articles_with(stem(w)))
 
     def bm25(self, stems: dict[str, float]) -> np.ndarray:
         """BM25 of every article for query stems (stem -> weight)."""

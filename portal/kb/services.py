@@ -12,8 +12,8 @@ from flask_babel import get_locale
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 
-from portal.analytics.services import popular_slugs
 from portal.extensions import db
+from portal.kb.analysis import CYRILLIC
 from portal.kb.articles import link_target, load_categories
 from portal.kb.index import SearchIndex, StoredArticle, WhooshSearchIndex
 from portal.kb.learning import learned_phrases, learned_version
@@ -34,14 +34,13 @@ def open_index(articles_dir: Path, index_dir: Path, vectors: bool = True) -> Who
 
 
 LEARNED_CHECK_SECONDS = 5.0
-_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 _LATIN_WORD = re.compile(r"\b[a-z]{2,}\b", re.IGNORECASE)
 
 
 def reader_language(text: str) -> str:
     """The language a reader writes in: Russian if the text has Cyrillic, English if it
     is a few Latin words ("CRM" alone may be either), else the interface language."""
-    if _CYRILLIC.search(text):
+    if CYRILLIC.search(text):
         return "ru"
     if len(_LATIN_WORD.findall(text)) >= 2:
         return "en"
@@ -175,11 +174,14 @@ def category_counts(lang: str) -> dict[str, int]:
 
 
 def popular_articles(lang: str, limit: int = 6) -> list[StoredArticle]:
-    """Most viewed articles in a language; recently updated ones fill the gaps."""
+    """Most viewed articles in a language; recently updated ones fill the gaps.
+
+    The view counts are analytics' (`app.extensions["popular_slugs"]`, set when it
+    subscribes to the knowledge base's events); without them, the recent articles alone.
+    """
     index = search_index()
-    found = [
-        a for s in popular_slugs(limit=limit * 3) if (a := index.article(s)) and a.lang == lang
-    ]
+    popular = current_app.extensions.get("popular_slugs", lambda limit: [])
+    found = [a for s in popular(limit=limit * 3) if (a := index.article(s)) and a.lang == lang]
     if len(found) < limit:
         seen = {a.slug for a in found}
         found += [a for a in _overview(lang)["recent"] if a.slug not in seen]

@@ -27,13 +27,33 @@ class Snippet:
         return [(p, i % 2 == 1) for i, p in enumerate(self.pieces)]
 
 
-def make_snippet(text: str, stems: frozenset[str], prefix: str | None = None) -> Snippet:
+@dataclass(frozen=True)
+class Passage:
+    """A text split into words once, so that every query marks it without re-reading it."""
+
+    text: str
+    spans: tuple[tuple[int, int], ...]
+    folded: tuple[str, ...]
+    stems: tuple[str, ...]
+
+    @classmethod
+    def of(cls, text: str) -> "Passage":
+        found = list(WORD.finditer(text))
+        folded = tuple(fold(m.group()) for m in found)
+        return cls(text, tuple(m.span() for m in found), folded, tuple(map(stem, folded)))
+
+
+def make_snippet(
+    text: "str | Passage", stems: frozenset[str], prefix: str | None = None
+) -> Snippet:
     """Choose the window of `text` with most query words and mark them."""
-    matches = []
-    for m in WORD.finditer(text):
-        word = fold(m.group())
-        if stem(word) in stems or (prefix and word.startswith(prefix)):
-            matches.append((m.start(), m.end()))
+    passage = text if isinstance(text, Passage) else Passage.of(text)
+    text = passage.text
+    matches = [
+        span
+        for span, word, word_stem in zip(passage.spans, passage.folded, passage.stems, strict=True)
+        if word_stem in stems or (prefix and word.startswith(prefix))
+    ]
     if not text:
         return Snippet(("",))
     if not matches:

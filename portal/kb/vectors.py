@@ -28,9 +28,11 @@ from safetensors import safe_open
 from tokenizers import Tokenizer
 from wordllama.inference import WordLlamaInference
 
-from portal.kb.analysis import STOP_WORDS, fold
+from portal.kb.analysis import CYRILLIC, STOP_WORDS, fold
 
 log = logging.getLogger(__name__)
+# wordllama's import sets the root logger to INFO (logging.basicConfig); the host decides.
+logging.getLogger().setLevel(logging.WARNING)
 # The tokenizer's own threads would not survive the forked processes of an index build.
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
@@ -39,7 +41,6 @@ WORDLLAMA_DIM = 256
 # Token embeddings are averaged; past this many characters a text adds little but cost.
 MAX_CHARS = 2000
 _WORD = re.compile(r"[^\W\d_]+")
-_CYRILLIC = re.compile(r"[а-яё]")
 
 
 class WordVectors:
@@ -50,6 +51,7 @@ class WordVectors:
         self._morph = morph
         self._wordllama = wordllama
         self._lemma = lru_cache(maxsize=200_000)(self._lemma_uncached)
+        self._vector = lru_cache(maxsize=100_000)(self._vector_uncached)
 
     @property
     def available(self) -> bool:
@@ -58,33 +60,36 @@ class WordVectors:
     def _lemma_uncached(self, word: str) -> str:
         # Guessing the lemma of a word the dictionary lacks is slow and rarely finds a
         # vector: such words are looked up as they are.
-        if self._morph is None or not _CYRILLIC.search(word) or not self._morph.word_is_known(word):
+        if self._morph is None or not CYRILLIC.search(word) or not self._morph.word_is_known(word):
             return word
         return self._morph.parse(word)[0].normal_form.replace("ё", "е")
+
+    def _vector_uncached(self, word: str) -> np.ndarray | None:
+        # navec stores its vectors quantised: decoding one costs more than the lookup.
+        lemma = self.lemma(word)
+        vocab = self._navec.vocab
+        key = lemma if lemma in vocab else word if word in vocab else None
+        return None if key is None else np.asarray(self._navec[key], dtype=np.float32)
 
     def lemma(self, word: str) -> str:
         """The dictionary form of a folded Russian word (the word itself otherwise)."""
         return self._lemma(word)
 
-    def navec(self, texts: list[str], weights: dict[str, float] | None = None) -> np.ndarray:
-        """Weighted mean of the Russian word vectors of each text, as unit rows."""
+    def navec(self, texts: list[str]) -> np.ndarray:
+        """Mean of the Russian word vectors of each text, as unit rows."""
         out = np.zeros((len(texts), NAVEC_DIM), dtype=np.float32)
         if self._navec is None:
             return out
-        vocab = self._navec.vocab
         for row, text in enumerate(texts):
-            found, wts = [], []
-            for word in _WORD.findall(fold(text[:MAX_CHARS])):
-                if word in STOP_WORDS or len(word) < 2:
-                    continue
-                lemma = self.lemma(word)
-                key = lemma if lemma in vocab else word if word in vocab else None
-                if key is None:
-                    continue
-                found.append(self._navec[key])
-                wts.append(weights.get(lemma, 1.0) if weights else 1.0)
+            found = [
+                vector
+                for word in _WORD.findall(fold(text[:MAX_CHARS]))
+                if word not in STOP_WORDS
+                and len(word) > 1
+                and (vector := self._vector(word)) is not None
+            ]
             if found:
-                vector = np.average(np.asarray(found, dtype=np.float32), axis=0, weights=wts)
+                vector = np.mean(found, axis=0)
                 out[row] = vector / (np.linalg.norm(vector) or 1.0)
         return out
 
@@ -93,7 +98,11 @@ class WordVectors:
         if self._wordllama is None or not texts:
             return np.zeros((len(texts), WORDLLAMA_DIM), dtype=np.float32)
         clipped = [t[:MAX_CHARS] or " " for t in texts]
-        return self._wordllama.embed(clipped, norm=True).astype(np.float32)
+        # Texts are embedded in batches padded to their longest: similar lengths together.
+        order = sorted(range(len(clipped)), key=lambda i: len(clipped[i]))
+        out = np.empty((len(texts), WORDLLAMA_DIM), dtype=np.float32)
+        out[order] = self._wordllama.embed([clipped[i] for i in order], norm=True)
+        return out
 
 
 _lock = threading.Lock()

@@ -18,9 +18,8 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from portal.analytics.services import record_search, record_view
 from portal.extensions import limiter
-from portal.kb import evidence, services
+from portal.kb import events, evidence, services
 from portal.kb.forms import SearchForm, VoteForm
 
 bp = Blueprint("kb", __name__)
@@ -74,7 +73,7 @@ def search():
             prefer_lang=str(get_locale()),
         )
         if page == 1:
-            record_search(query, lang or None, results.total)
+            events.searched.send(None, query=query, lang=lang or None, results=results.total)
     return render_template(
         "kb/search.html",
         form=form,
@@ -114,7 +113,7 @@ def article(slug):
         carried = request.args.get("from_search") or None
         return redirect(url_for("kb.article", slug=moved_to, from_search=carried), 301)
     from_search = request.args.get("from_search", "")[:200]
-    record_view(found.slug, found.lang, from_search or None)
+    events.viewed.send(None, slug=found.slug, lang=found.lang, from_query=from_search or None)
     if from_search:
         evidence.remember_search(found.slug, from_search)
     vote = services.visitor_vote(found.slug, visitor_id())

@@ -17,13 +17,13 @@ from portal.accounts.services import find_user
 from portal.extensions import db
 from portal.mail.authresults import sender_verified
 from portal.mail.inbound import InboundError, InboundMessage, parse_message
-from portal.mail.services import queue_mail
 from portal.mail.tokens import find_ticket_number, subject_number
-from portal.scope import classify, load_rules
+from portal.outbox.mail import queue_mail
 from portal.tickets.attachments import UploadError, store
 from portal.tickets.conversation import can_reopen, post_reply, reopen
+from portal.tickets.filing import OutOfScope, Request, file_request
 from portal.tickets.models import DONE_STATUSES, Ticket
-from portal.tickets.services import NewTicket, TicketError, file_ticket
+from portal.tickets.services import TicketError
 
 log = logging.getLogger("portal.mail.in")
 REPLY_PREFIX = re.compile(r"^\s*((re|fwd?|ответ|пересл|aw|wg)\s*(\[\d+\])?\s*:\s*)+", re.I)
@@ -144,33 +144,26 @@ def _reply(ticket: Ticket, sender: User | None, message: InboundMessage) -> Inta
 
 
 def _new_ticket(sender: User, message: InboundMessage, linked: Ticket | None = None):
-    text = f"{message.subject}\n{message.body}"
-    rules = load_rules(current_app.config["PORTAL_SCOPE_RULES_FILE"])
-    scope = classify(text, tier=sender.tier, rules=rules)
-    if scope.verdict == "out_of_scope":
-        notify_refusal(sender, message, scope)
-        return IntakeResult("rejected", reason="out_of_scope")
     uploads = _uploads(message)
+    request = Request(
+        author=sender,
+        title=_title(message),
+        description=message.body or "—",
+        category=current_app.config["PORTAL_MAIL_CATEGORY"],
+        channel="email",
+        attachments=uploads,
+        linked_ticket_id=linked.id if linked is not None else None,
+    )
     try:
-        ticket = file_ticket(
-            NewTicket(
-                author=sender,
-                title=_title(message),
-                description=message.body or "—",
-                category=current_app.config["PORTAL_MAIL_CATEGORY"],
-                channel="email",
-                lang=scope.lang,
-                consultation=scope.verdict == "consultation",
-                attachments=uploads,
-            )
-        )
+        ticket, _ = file_request(request)
+    except OutOfScope as refusal:
+        _discard(uploads)
+        notify_refusal(sender, message, refusal.scope)
+        return IntakeResult("rejected", reason="out_of_scope")
     except TicketError as error:
         _discard(uploads)
         log.warning("mail from %s not filed: %s", message.sender, error.code)
         return IntakeResult("rejected", reason=error.code)
-    if linked is not None:
-        ticket.linked_ticket_id = linked.id
-        db.session.commit()
     return IntakeResult("created", ticket.number)
 
 

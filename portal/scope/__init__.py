@@ -12,7 +12,7 @@ nearer to it (`classifier`). `evaluation` measures it all on labelled requests.
 from portal.scope.classifier import ScopeResult, classify
 from portal.scope.evaluation import DEFAULT_CASES, Evaluation, evaluate, load_cases, load_sections
 from portal.scope.meaning import IN_SCOPE, Meaning, MeaningMatch, meaning_of
-from portal.scope.patterns import Pattern, Text, detect_lang
+from portal.scope.patterns import Pattern, Text
 from portal.scope.rules import (
     LANGS,
     RULE_VERDICTS,
@@ -41,7 +41,6 @@ __all__ = [
     "ScopeResult",
     "Text",
     "classify",
-    "detect_lang",
     "evaluate",
     "load_cases",
     "load_rules",

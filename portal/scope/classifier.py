@@ -3,9 +3,10 @@
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
+from portal.kb.analysis import language_of
 from portal.kb.vectors import WordVectors, word_vectors
 from portal.scope.meaning import meaning_of
-from portal.scope.patterns import Text, detect_lang
+from portal.scope.patterns import Text
 from portal.scope.rules import LANGS, Rule, Rules, load_rules
 
 
@@ -52,7 +53,7 @@ def classify(
     process's shared ones by default).
     """
     rules = rules or load_rules()
-    lang = lang or detect_lang(text)
+    lang = lang or language_of(text)
     if lang not in LANGS:
         raise ValueError(f"unknown language {lang!r}; expected ru or en")
     tier = rules.tier(tier)
@@ -71,7 +72,7 @@ def classify(
     has_examples = learned or any(any(r.examples.values()) for r in rules.rules)
     if not exempted and doc.words and allowed and has_examples:
         meaning = meaning_of(rules, vectors or word_vectors())
-        match = meaning.vote(text, detect_lang(text), allowed, learned)
+        match = meaning.vote(text, language_of(text), allowed, learned)
         if match:
             rule = rules.rule(match.rule)
             if not (special and rule.unless_special):

@@ -19,10 +19,9 @@ from functools import lru_cache
 import numpy as np
 import scipy.sparse as sp
 
-from portal.kb.analysis import fold, stem
+from portal.kb.analysis import CYRILLIC, fold, language_of, stem
 from portal.kb.ranking import letter_counts
 from portal.kb.vectors import WordVectors
-from portal.scope.patterns import detect_lang
 from portal.scope.rules import VERDICTS, Rules
 
 IN_SCOPE = "in_scope"
@@ -30,7 +29,6 @@ SIGNALS = ("lemmas", "letters", "navec", "wordllama")
 # Signal weights per request language, in the order of SIGNALS.
 WEIGHTS = {"ru": (1.0, 0.75, 1.0, 0.5), "en": (1.0, 1.0, 0.0, 0.5)}
 _WORD = re.compile(r"[^\W_]+")
-_CYRILLIC = re.compile(r"[а-яё]")
 
 
 @dataclass(frozen=True)
@@ -121,7 +119,7 @@ class Meaning:
     def _lemmas(self, text: str) -> Counter:
         # Stop words stay: "наш сервер" and "сервер Битрикс24" differ by them; IDF weighs them.
         return Counter(
-            self.vectors.lemma(w) if _CYRILLIC.search(w) else stem(w)
+            self.vectors.lemma(w) if CYRILLIC.search(w) else stem(w)
             for w in _WORD.findall(fold(text))
         )
 
@@ -220,7 +218,7 @@ class Meaning:
     def _learned_uncached(self, label: str, text: str) -> Example | None:
         if not text:
             return None
-        lang = detect_lang(text)
+        lang = language_of(text)
         if label == IN_SCOPE or self.rules.rule(label):
             return Example(label, lang, text)
         if label not in VERDICTS:

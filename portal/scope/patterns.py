@@ -13,16 +13,8 @@ from functools import lru_cache
 
 from portal.kb.analysis import STOP_WORDS, fold, root, terms, words
 
-_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
-_LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 _PIECE = re.compile(r"=?\w+(?:[.]\w+)*\*?")
 _OPERATOR = re.compile(r"^(\.\.\.|~)(\d*)$")
-
-
-def detect_lang(text: str) -> str:
-    """Return "ru" if Cyrillic letters dominate the text, else "en"."""
-    cyrillic = len(_CYRILLIC.findall(text))
-    return "ru" if cyrillic and cyrillic >= len(_LATIN.findall(text)) else "en"
 
 
 @lru_cache(maxsize=100_000)

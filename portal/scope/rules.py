@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 
 from portal.scope.patterns import Pattern, Text
+from portal.sla import TIERS
 
 VERDICTS = ("in_scope", "out_of_scope", "consultation")
 RULE_VERDICTS = ("out_of_scope", "consultation")
@@ -186,9 +187,11 @@ def _meaning_settings(raw) -> dict:
 def _load(path: Path, mtime_ns: int) -> Rules:
     try:
         data = yaml.safe_load(path.read_text("utf-8")) or {}
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, UnicodeDecodeError) as exc:
         raise RulesError(f"{path}: {exc}") from None
-    data.setdefault("tiers", ["partner", "commercial", "vip", "noncommercial"])
+    if not isinstance(data, dict):
+        raise RulesError(f"{path}: expected a mapping with rules, tiers and messages")
+    data.setdefault("tiers", list(TIERS))
     for name, value in (data.get("words") or {}).items():
         if not isinstance(value, str):
             _per_lang(value, f"word list {name}", "(words)")

@@ -68,16 +68,24 @@ def load_categories(path: Path) -> dict[str, Category]:
     try:
         data = yaml.safe_load(path.read_text("utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(f"categories file {path}: {exc}") from None
+        raise ConfigError(f"PORTAL_CATEGORIES_FILE {path}: {exc}") from None
     if not isinstance(data, dict) or not data:
-        raise ConfigError(f"categories file {path} defines no categories")
+        raise ConfigError(f"PORTAL_CATEGORIES_FILE {path} defines no categories")
     categories = {}
     for slug, info in data.items():
         info = info or {}
+        if not isinstance(info, dict) or not isinstance(info.get("fields") or [], list):
+            raise ConfigError(f"PORTAL_CATEGORIES_FILE {path}: category {slug} is not a mapping")
         extra = []
         for raw in info.get("fields") or []:
-            if raw.get("type") not in FIELD_TYPES or not raw.get("name"):
-                raise ConfigError(f"{path}: category {slug}: bad field {raw!r}")
+            if (
+                not isinstance(raw, dict)
+                or raw.get("type") not in FIELD_TYPES
+                or not raw.get("name")
+            ):
+                raise ConfigError(
+                    f"PORTAL_CATEGORIES_FILE {path}: category {slug}: bad field {raw!r}"
+                )
             extra.append(
                 ExtraField(
                     name=str(raw["name"]),

@@ -7,10 +7,10 @@ from flask import current_app
 from sqlalchemy import select
 
 from portal.accounts.models import STAFF_ROLES, User
-from portal.api_v1.webhooks import emit
 from portal.clock import aware, utcnow
 from portal.extensions import db
 from portal.text import clean_user_text
+from portal.tickets import events
 from portal.tickets.models import (
     CRITICALITIES,
     DONE_STATUSES,
@@ -20,7 +20,6 @@ from portal.tickets.models import (
     TicketEvent,
     TicketRating,
 )
-from portal.tickets.notifications import notify
 from portal.tickets.services import (
     MAX_BODY,
     TicketError,
@@ -33,10 +32,13 @@ from portal.tickets.services import (
 STAFF_STATUSES = ("open", "waiting_customer", "resolved")
 
 
-def _set_status(ticket: Ticket, status: str, actor: User, now: dt.datetime) -> None:
+def _set_status(
+    ticket: Ticket, status: str, actor: User, now: dt.datetime, by_hand: bool = False
+) -> None:
     if status == ticket.status:
         return
-    record_event(ticket, actor, "status", ticket.status, status, now)
+    previous = ticket.status
+    record_event(ticket, actor, "status", previous, status, now)
     ticket.status = status
     if status == "resolved":
         ticket.resolved_at = now
@@ -45,7 +47,7 @@ def _set_status(ticket: Ticket, status: str, actor: User, now: dt.datetime) -> N
     elif status in ("new", "open"):
         ticket.resolved_at = ticket.closed_at = None
     recompute_due(ticket)
-    emit("ticket.status_changed", ticket)
+    events.status_changed.send(ticket, old=previous, new=status, actor=actor, by_hand=by_hand)
 
 
 def post_reply(
@@ -79,14 +81,11 @@ def post_reply(
             if ticket.status == "new":
                 _set_status(ticket, "open", author, now)
             staff_replied(ticket, now)
-            notify(ticket, ticket.author, "ticket_reply", "reply", message=message)
         else:
             if ticket.status == "waiting_customer":
                 _set_status(ticket, "open", author, now)
             customer_message_arrived(ticket, now)
-            if ticket.assignee is not None:
-                notify(ticket, ticket.assignee, "ticket_reply", "reply", message=message)
-        emit("ticket.replied", ticket, message)  # after any status change it caused
+    events.replied.send(ticket, message=message)  # after any status change it caused
     db.session.commit()
     return message
 
@@ -98,11 +97,7 @@ def set_status(ticket: Ticket, status: str, actor: User, now=None) -> None:
         raise TicketError("choice")
     if status == "waiting_customer":
         ticket.awaiting_since = None  # the clock does not run while we wait for the customer
-    previous = ticket.status
-    _set_status(ticket, status, actor, now)
-    if status != previous:
-        kind = "rating_request" if status == "resolved" else "status"
-        notify(ticket, ticket.author, f"ticket_{kind}", kind, old=previous, new=status)
+    _set_status(ticket, status, actor, now, by_hand=True)
     db.session.commit()
 
 

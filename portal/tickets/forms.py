@@ -55,3 +55,42 @@ class RequestsFilterForm(FlaskForm):
     sort = SelectField(_l("Sort"), choices=choices(SORTS), default="updated", validate_choice=True)
     mine = SelectField(_l("Whose"), validate_choice=True, default="mine")
     page = StrictIntegerField(default=1, validators=[Optional(), NumberRange(min=1, max=10_000)])
+
+
+# The specialist's tools on a ticket page (`portal.tickets.panel`).
+class AssignForm(FlaskForm):
+    assignee = SelectField(_l("Specialist"), validate_choice=True)
+
+
+class StatusForm(FlaskForm):
+    status = SelectField(_l("Status"), validate_choice=True)
+
+
+class CategoryForm(FlaskForm):
+    category = SelectField(_l("Problem type"), validate_choice=True)
+
+
+class CriticalityForm(FlaskForm):
+    criticality = SelectField(_l("Criticality"), validate_choice=True)
+
+
+class LevelForm(FlaskForm):
+    service_level = SelectField(_l("Service level"), validate_choice=True)
+
+
+class PanelForm(FlaskForm):
+    """The specialist's panel: every setting of a ticket, saved together."""
+
+    status = SelectField(_l("Status"), validate_choice=True)
+    assignee = SelectField(_l("Specialist"), validate_choice=True)
+    service_level = SelectField(_l("Service level"), validate_choice=True)
+    criticality = SelectField(_l("Criticality"), validate_choice=True)
+    category = SelectField(_l("Problem type"), validate_choice=True)
+
+
+class MergeForm(FlaskForm):
+    target = StringField(
+        _l("Merge into request number"),
+        validators=[DataRequired(), Length(max=20)],
+        description=_l("Another request of the same customer, e.g. 2026-000123."),
+    )

@@ -11,7 +11,6 @@ from portal.extensions import db
 
 CRITICALITIES = ("low", "normal", "high", "critical")
 OUT_OF_TURN = ("high", "critical")
-SERVICE_LEVELS = ("standard", "special", "consultation", "development")
 CHANNELS = ("web", "email", "phone", "chat")
 STATUSES = ("new", "open", "waiting_customer", "resolved", "closed")
 OPEN_STATUSES = ("new", "open", "waiting_customer")

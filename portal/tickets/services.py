@@ -1,4 +1,4 @@
-"""Filing tickets (one function for every channel), numbering, and the SLA clock."""
+"""Storing new tickets as the filing policy decided them, numbering, and the SLA clock."""
 
 import datetime as dt
 from dataclasses import dataclass, field
@@ -7,24 +7,22 @@ from sqlalchemy import case, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from portal.accounts.models import User
-from portal.api_v1.webhooks import emit
 from portal.calendar.services import sla_policy
 from portal.clock import aware, utcnow
 from portal.coupons.services import redeem
 from portal.extensions import db, retry_when_locked
-from portal.sla import policy_calendar, response_due, sla_state, time_left
+from portal.sla import SERVICE_LEVELS, policy_calendar, response_due, sla_state, time_left
 from portal.text import clean_user_text
+from portal.tickets import events
 from portal.tickets.models import (
     CHANNELS,
     CRITICALITIES,
     OPEN_STATUSES,
-    SERVICE_LEVELS,
     Message,
     Ticket,
     TicketCounter,
     TicketEvent,
 )
-from portal.tickets.notifications import notify
 
 MAX_TITLE = 200
 MAX_BODY = 50_000
@@ -51,10 +49,11 @@ class NewTicket:
     details: dict = field(default_factory=dict)
     coupon_code: str | None = None
     lang: str = "ru"
-    consultation: bool = False
+    service_level: str = "standard"  # as the filing policy (`portal.tickets.filing`) decided
     scope_review: bool = False
     logged_by: User | None = None
     attachments: list = field(default_factory=list)
+    linked_ticket_id: int | None = None
 
 
 def allocate_number(now: dt.datetime) -> str:
@@ -121,6 +120,8 @@ def file_ticket(new: NewTicket, now: dt.datetime | None = None) -> Ticket:
         raise TicketError("description")
     if new.criticality not in CRITICALITIES or new.channel not in CHANNELS:
         raise TicketError("choice")
+    if new.service_level not in SERVICE_LEVELS:
+        raise TicketError("choice")
     # Concurrent writers on SQLite may find the database locked: the whole filing is retried.
     return retry_when_locked(lambda: _insert_ticket(new, title, description, now))
 
@@ -130,7 +131,7 @@ def _insert_ticket(new: NewTicket, title: str, description: str, now: dt.datetim
     organisation_id = new.author.organisation_id
     try:
         coupon = redeem(new.coupon_code, organisation_id, now) if new.coupon_code else None
-        level = "special" if coupon else ("consultation" if new.consultation else "standard")
+        level = "special" if coupon else new.service_level  # a used coupon makes it special
         ticket = Ticket(
             number=allocate_number(now),
             author_id=new.author.id,
@@ -146,6 +147,7 @@ def _insert_ticket(new: NewTicket, title: str, description: str, now: dt.datetim
             lang=new.lang,
             coupon_id=coupon.id if coupon else None,
             scope_review=new.scope_review,
+            linked_ticket_id=new.linked_ticket_id,
             created_at=now,
             updated_at=now,
         )
@@ -157,10 +159,10 @@ def _insert_ticket(new: NewTicket, title: str, description: str, now: dt.datetim
         customer_message_arrived(ticket, now)
         record_event(ticket, new.logged_by or new.author, "created", None, new.channel, now)
         if new.scope_review:
-            record_event(ticket, new.author, "scope_review", None, "requested", now)
+            actor = new.logged_by or new.author
+            record_event(ticket, actor, "scope_review", None, "requested", now)
         db.session.flush()
-        _notify_created(ticket)
-        emit("ticket.created", ticket)
+        events.created.send(ticket)
         db.session.commit()
     except Exception:
         db.session.rollback()
@@ -168,25 +170,35 @@ def _insert_ticket(new: NewTicket, title: str, description: str, now: dt.datetim
     return ticket
 
 
-def _notify_created(ticket: Ticket) -> None:
-    notify(ticket, ticket.author, "ticket_created", "ticket_created", due=ticket.response_due)
+def can_take(ticket: Ticket, agent: User) -> bool:
+    """A specialist may take a ticket still in work that is not theirs already."""
+    return (
+        agent.is_staff
+        and ticket.assignee_id != agent.id
+        and ticket.status in OPEN_STATUSES
+        and ticket.merged_into_id is None
+    )
 
 
 def take(ticket: Ticket, agent: User, now: dt.datetime | None = None) -> None:
-    """A specialist takes a ticket into work; a special request's customer gets their phone."""
+    """A specialist takes a ticket into work; a special request's customer gets their phone.
+
+    Taking one's own ticket again changes nothing; a resolved, closed or merged ticket
+    cannot be taken (TicketError)."""
     now = now or utcnow()
     if ticket.assignee_id == agent.id:
         return
+    if not can_take(ticket, agent):
+        raise TicketError("take")
     previous = ticket.assignee.name if ticket.assignee else None
     record_event(ticket, agent, "assignee", previous, agent.name, now)
     ticket.assignee_id, ticket.assignee = agent.id, agent
     if ticket.status == "new":
         record_event(ticket, agent, "status", "new", "open", now)
         ticket.status = "open"
-        emit("ticket.status_changed", ticket)
+        events.status_changed.send(ticket, old="new", new="open", actor=agent, by_hand=False)
     ticket.updated_at = now
-    if ticket.service_level == "special":
-        notify(ticket, ticket.author, "special_taken", "special_taken", agent=agent)
+    events.taken.send(ticket, agent=agent)
     db.session.commit()
 
 

@@ -21,13 +21,12 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import func, or_, select
 
-from portal.api_v1.payloads import ticket_data
 from portal.calendar.services import sla_policy
-from portal.console.panel import staff_panel
 from portal.extensions import db
 from portal.forms import ActionForm, choices
 from portal.kb.markup import render
 from portal.params import optional_int
+from portal.sla import SERVICE_LEVELS
 from portal.tickets import conversation
 from portal.tickets.access import can_view, ticket_for_viewer
 from portal.tickets.attachments import UploadError, storage_dir, store
@@ -44,7 +43,9 @@ from portal.tickets.messages import (
     tier_label,
     upload_error_message,
 )
-from portal.tickets.models import CRITICALITIES, SERVICE_LEVELS, STATUSES, Attachment, Ticket
+from portal.tickets.models import CRITICALITIES, STATUSES, Attachment, Ticket
+from portal.tickets.panel import staff_panel
+from portal.tickets.payloads import ticket_data
 from portal.tickets.services import TicketError, sla_view
 
 bp = Blueprint("tickets", __name__)

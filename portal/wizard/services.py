@@ -2,26 +2,22 @@
 of every draft (submitted, deflected by an article, or abandoned)."""
 
 import secrets
-from dataclasses import dataclass
 
 from flask import current_app
 from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.analytics.services import record_funnel
-from portal.calendar.services import sla_policy
 from portal.clock import utcnow
 from portal.coupons.models import Coupon
-from portal.coupons.services import CouponError, check
+from portal.coupons.services import check
 from portal.extensions import db
 from portal.kb.evidence import learn
 from portal.kb.learning import deflection_phrases
-from portal.scope import ScopeResult, classify, load_rules
-from portal.sla import response_due
 from portal.tickets.attachments import StoredUpload, UploadError, store
 from portal.tickets.categories import Category
+from portal.tickets.filing import Decision, OutOfScope, Request, decide, file_request
 from portal.tickets.models import Ticket
-from portal.tickets.services import NewTicket, file_ticket
 from portal.wizard.models import ABANDONED, ACTIVE, DEFLECTED, SUBMITTED, Draft, DraftFile
 
 SUBJECT, DETAILS, DESCRIPTION, PREVIEW = "subject", "details", "description", "preview"
@@ -56,6 +52,13 @@ def reachable(draft: Draft, category: Category | None, step: str) -> bool:
     if step in (DETAILS, DESCRIPTION):
         return bool(draft.title and draft.category)
     return True
+
+
+def reachable_steps(draft: Draft | None, category: Category | None) -> list[str]:
+    """The steps the progress bar may link to: those that can be opened now."""
+    if draft is None:
+        return []
+    return [step for step in steps(draft, category) if reachable(draft, category, step)]
 
 
 def active_drafts(user: User) -> list[Draft]:
@@ -146,82 +149,42 @@ def remove_file(draft: Draft, file_id: int) -> None:
     db.session.commit()
 
 
-@dataclass
-class Preview:
-    """What will be filed: the level, the deadline, and the scope verdict."""
-
-    scope: ScopeResult
-    service_level: str
-    due: object
-    tier: str
-    coupon_error: str | None
-    coupon: Coupon | None = None
-
-
 def request_text(draft: Draft) -> str:
     return f"{draft.title}\n{draft.description}"
 
 
-def preview(draft: Draft, now=None) -> Preview:
-    """Classify the draft and compute its deadline as if it were filed now."""
-    now = now or utcnow()
-    user = draft.user
-    coupon, coupon_error = None, None
-    if draft.coupon_code:
-        try:
-            coupon = draft_coupon(draft, now)
-        except CouponError as error:
-            coupon_error = error.code
-    special = coupon is not None
-    rules = load_rules(current_app.config["PORTAL_SCOPE_RULES_FILE"])
-    scope = classify(request_text(draft), tier=user.tier, special=special, rules=rules)
-    level = (
-        "special"
-        if special
-        else ("consultation" if scope.verdict == "consultation" else "standard")
+def filing_request(draft: Draft) -> Request:
+    """The draft as the filing policy reads it."""
+    return Request(
+        author=draft.user,
+        title=draft.title,
+        description=draft.description,
+        category=draft.category,
+        channel="web",
+        criticality=draft.criticality,
+        details=dict(draft.details),
+        coupon_code=draft.coupon_code or None,
+        lang=draft.lang,
+        attachments=[
+            StoredUpload(f.filename, f.stored_name, f.content_type, f.size) for f in draft.files
+        ],
+        linked_ticket_id=draft.linked_ticket_id,
     )
-    due = response_due({"tier": user.tier, "service_level": level}, now, sla_policy())
-    return Preview(scope, level, due, user.tier, coupon_error, coupon)
 
 
-def draft_coupon(draft: Draft, now=None) -> Coupon | None:
-    """The draft's coupon if it could be used now; CouponError says why not."""
-    if not draft.coupon_code:
-        return None
-    return check(draft.coupon_code, draft.user.organisation_id, now or utcnow())
+def preview(draft: Draft, now=None) -> Decision:
+    """Classify the draft and compute its deadline as if it were filed now."""
+    return decide(filing_request(draft), now)
 
 
 def submit(draft: Draft, insist: bool = False, insist_note: str = "") -> Ticket:
-    """File the draft through the common filing function, exactly as previewed."""
+    """File the draft through the common filing policy, exactly as previewed."""
     if draft.state != ACTIVE:
         raise WizardError("not_active")
-    result = preview(draft)
-    if result.coupon_error:
-        raise CouponError(result.coupon_error)
-    out_of_scope = result.scope.verdict == "out_of_scope"
-    if out_of_scope and not (insist and insist_note.strip()):
-        raise WizardError("out_of_scope")
-    details = dict(draft.details)
-    if out_of_scope:
-        details["scope_note"] = insist_note.strip()[:1000]
-    uploads = [StoredUpload(f.filename, f.stored_name, f.content_type, f.size) for f in draft.files]
-    ticket = file_ticket(
-        NewTicket(
-            author=draft.user,
-            title=draft.title,
-            description=draft.description,
-            category=draft.category,
-            criticality=draft.criticality,
-            channel="web",
-            details=details,
-            coupon_code=draft.coupon_code or None,
-            lang=draft.lang,
-            consultation=result.scope.verdict == "consultation",
-            scope_review=out_of_scope,
-            attachments=uploads,
-        )
-    )
-    ticket.linked_ticket_id = draft.linked_ticket_id
+    try:
+        ticket, _ = file_request(filing_request(draft), insist_note if insist else "")
+    except OutOfScope:
+        raise WizardError("out_of_scope") from None
     draft.state, draft.ticket_id, draft.updated_at = SUBMITTED, ticket.id, utcnow()
     draft.files.clear()  # the files now belong to the ticket
     record_funnel("submitted", draft.id, data={"ticket": ticket.number})
@@ -253,3 +216,10 @@ def discard(draft: Draft) -> None:
         draft.state, draft.updated_at = ABANDONED, utcnow()
         record_funnel("abandoned", draft.id)
         db.session.commit()
+
+
+def draft_coupon(draft: Draft, now=None) -> Coupon | None:
+    """The draft's coupon if it could be used now; CouponError says why not."""
+    if not draft.coupon_code:
+        return None
+    return check(draft.coupon_code, draft.user.organisation_id, now or utcnow())

@@ -94,6 +94,7 @@ def _render_step(template: str, draft, **context):
         draft=draft,
         category=category,
         steps=services.steps(draft, category) if draft else services.steps(None, None),
+        reachable=services.reachable_steps(draft, category),
         suggestions=_suggestions(draft),
         rejected=sorted(rejected_articles(draft.id)) if draft else [],
         deflect_form=DeflectForm(),
@@ -226,6 +227,7 @@ def _render_preview(draft, form, status=200):
         preview=result,
         level=level_label(result.service_level),
         coupon_error=coupon_error_message(result.coupon_error) if result.coupon_error else None,
+        coupon=_checked_coupon(draft)[0] if draft.coupon_code else None,
     ), status
 
 

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from portal.editor import services as editor
 from portal.extensions import db
-from portal.mail.models import OutboxMessage
+from portal.outbox.models import OutboxMessage
 from portal.tickets.models import Ticket
 from tests.browser.conftest import ARTIFACTS, audit
 from tests.browser.world import build_world, sign_in

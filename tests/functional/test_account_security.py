@@ -16,7 +16,7 @@ from portal.accounts.models import User
 from portal.api_v1.services import issue_token
 from portal.clock import utcnow
 from portal.extensions import db, limiter
-from portal.mail.models import OutboxMessage
+from portal.outbox.models import OutboxMessage
 from portal.tickets.models import Ticket
 from tests.factories import PASSWORD, csrf_token, make_user, sign_in
 

@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.extensions import db
-from portal.mail.models import OutboxMessage
+from portal.outbox.models import OutboxMessage
 from tests.factories import PASSWORD, csrf_token, make_user, sign_in
 
 

@@ -8,7 +8,7 @@ from portal.clock import aware
 from portal.coupons.models import Coupon
 from portal.coupons.services import issue
 from portal.extensions import db
-from portal.mail.models import OutboxMessage
+from portal.outbox.models import OutboxMessage
 from portal.tickets.models import Ticket
 from portal.tickets.services import NewTicket, file_ticket
 from tests.factories import csrf_token, make_org, make_user, sign_in

@@ -1,4 +1,4 @@
-from portal.kb import bench
+from bench import search as bench
 
 
 def test_the_benchmark_runs_end_to_end_on_a_small_knowledge_base():

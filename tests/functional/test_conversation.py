@@ -9,9 +9,9 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.mail.models import OutboxMessage
-from portal.mail.services import SmtpTransport, build_email, deliver_pending
 from portal.mail.tokens import find_ticket_number
+from portal.outbox.mail import SmtpTransport, build_email, deliver_pending
+from portal.outbox.models import OutboxMessage
 from portal.tickets.conversation import post_reply
 from portal.tickets.models import CannedAnswer, Message, Ticket, TicketEvent
 from portal.tickets.services import NewTicket, file_ticket

@@ -9,7 +9,7 @@ import time
 from sqlalchemy import func, select
 
 from portal.extensions import db
-from portal.mail.models import OutboxMessage
+from portal.outbox.models import OutboxMessage
 from portal.tickets.models import Message, Ticket, TicketCounter
 from tests.factories import make_user
 

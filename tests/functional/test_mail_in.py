@@ -10,7 +10,7 @@ from portal.config import PROJECT_ROOT
 from portal.extensions import db
 from portal.mail.inbound import InboundError, parse_message
 from portal.mail.intake import receive
-from portal.mail.models import OutboxMessage
+from portal.outbox.models import OutboxMessage
 from portal.tickets.models import Message, Ticket
 from portal.tickets.services import NewTicket, file_ticket
 from tests.factories import make_org, make_user

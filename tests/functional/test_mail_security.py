@@ -15,8 +15,8 @@ from portal.accounts.models import User
 from portal.api_v1.services import issue_token
 from portal.extensions import db
 from portal.mail.intake import receive
-from portal.mail.models import FAILED, OutboxMessage
-from portal.mail.services import SmtpTransport, deliver_pending
+from portal.outbox.mail import SmtpTransport, deliver_pending
+from portal.outbox.models import FAILED, OutboxMessage
 from portal.tickets.conversation import post_reply
 from portal.tickets.models import Message, Ticket
 from portal.tickets.services import NewTicket, file_ticket

@@ -6,7 +6,7 @@ from urllib.parse import parse_qs, urlsplit
 from sqlalchemy import select
 
 from portal.extensions import db
-from portal.mail.models import OutboxMessage
+from portal.outbox.models import OutboxMessage
 from tests.factories import csrf_token, make_org, make_user, sign_in
 
 

@@ -32,3 +32,17 @@ def test_scope_json_names_the_example_it_matched(portal_cli):
     data = json.loads(result.output)
     assert data["verdict"] == "out_of_scope"
     assert {"example", "similarity"} <= set(data)
+
+
+def test_scope_reads_the_configured_rules_file(portal_cli, app, tmp_path):
+    shipped = app.config["PORTAL_SCOPE_RULES_FILE"]
+    copy = tmp_path / "rules.yml"
+    copy.write_text(shipped.read_text("utf-8"), "utf-8")
+    try:
+        app.config["PORTAL_SCOPE_RULES_FILE"] = tmp_path / "missing.yml"
+        assert portal_cli("scope", "how do I add a user").exit_code != 0
+        app.config["PORTAL_SCOPE_RULES_FILE"] = copy
+        result = portal_cli("scope", "how do I add a user")
+        assert json.loads(result.output)["verdict"] == "in_scope"
+    finally:
+        app.config["PORTAL_SCOPE_RULES_FILE"] = shipped

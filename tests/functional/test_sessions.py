@@ -9,7 +9,7 @@ from sqlalchemy import select
 from portal.accounts import sessions
 from portal.accounts.models import User, UserSession
 from portal.extensions import db
-from portal.mail.models import OutboxMessage
+from portal.outbox.models import OutboxMessage
 from tests.factories import PASSWORD, csrf_token, make_user
 
 PRIVATE = "/requests"  # any page that needs a signed-in user

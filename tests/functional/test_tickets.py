@@ -11,7 +11,7 @@ from portal.clock import aware
 from portal.coupons import services as coupons
 from portal.coupons.models import Coupon
 from portal.extensions import db
-from portal.mail.models import OutboxMessage
+from portal.outbox.models import OutboxMessage
 from portal.tickets.models import ImmutableTextError, Message, Ticket
 from portal.tickets.services import (
     NewTicket,

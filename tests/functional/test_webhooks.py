@@ -14,14 +14,16 @@ import pytest
 from sqlalchemy import func, select
 
 from portal.accounts.models import User
-from portal.api_v1.models import Webhook, WebhookDelivery
-from portal.api_v1.payloads import ticket_data
 from portal.api_v1.services import issue_token
-from portal.api_v1.webhooks import BACKOFF_SECONDS, MAX_ATTEMPTS, deliver_webhooks, emit
+from portal.api_v1.webhooks import emit
 from portal.clock import aware, utcnow
 from portal.extensions import db
+from portal.outbox.models import Webhook, WebhookDelivery
+from portal.outbox.queue import BACKOFF_SECONDS, MAX_ATTEMPTS
+from portal.outbox.webhooks import deliver_webhooks
 from portal.tickets.conversation import post_reply
 from portal.tickets.models import Ticket
+from portal.tickets.payloads import ticket_data
 from portal.tickets.services import NewTicket, file_ticket
 from tests.factories import make_org, make_user, sign_in
 

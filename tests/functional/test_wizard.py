@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from portal.analytics.models import Event
 from portal.coupons.services import issue
 from portal.extensions import db
-from portal.mail.models import OutboxMessage
+from portal.outbox.models import OutboxMessage
 from portal.tickets.models import Attachment, Ticket
 from portal.wizard.models import Draft
 from tests.factories import csrf_token, make_org, make_user, sign_in

@@ -126,3 +126,24 @@ def test_no_more_than_forty_questions(tmp_path):
     assert [(p.line, p.message) for p in result.problems] == [
         (8, "more than 40 questions: the rest are dropped")
     ]
+
+
+def test_every_markdown_file_is_indexed_or_reported_with_its_path_and_why(tmp_path):
+    write(tmp_path, "support/a.ru.md", GOOD)
+    write(tmp_path, "support/deeper/b.ru.md", GOOD.replace("zagolovok", "b"))
+    write(tmp_path, "support/no-language.md", GOOD.replace("zagolovok", "c"))
+    write(tmp_path, "loose.ru.md", GOOD.replace("zagolovok", "d"))
+    write(tmp_path, "support/_notes.md", "notes")
+    write(tmp_path, "support/.hidden.ru.md", "an editor's own file")
+    loaded = load_articles(tmp_path)
+    assert [a.path for a in loaded.articles] == ["support/a.ru.md"]
+    reasons = {p.path: p.message for p in loaded.problems if "not indexed" in p.message}
+    assert set(reasons) == {
+        "support/deeper/b.ru.md",
+        "support/no-language.md",
+        "loose.ru.md",
+        "support/_notes.md",
+    }
+    assert "one folder deep" in reasons["support/deeper/b.ru.md"]
+    assert ".ru.md" in reasons["support/no-language.md"]
+    assert "category folder" in reasons["loose.ru.md"]

@@ -41,3 +41,30 @@ def test_a_toml_file_is_read(tmp_path, monkeypatch):
 def test_bad_settings_get_a_clear_message(overrides, message):
     with pytest.raises(ConfigError, match=message):
         load_settings(overrides)
+
+
+def test_relative_paths_are_read_from_the_project_folder_wherever_the_command_runs(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    values = load_settings(
+        {
+            "PORTAL_SCOPE_RULES_FILE": "portal/scope_rules.yml",
+            "PORTAL_DATABASE_URL": "sqlite:///instance/other.db",
+        }
+    )
+    assert values["PORTAL_SCOPE_RULES_FILE"] == PROJECT_ROOT / "portal" / "scope_rules.yml"
+    assert values["PORTAL_CATEGORIES_FILE"] == PROJECT_ROOT / "portal/tickets/categories.yml"
+    assert values["PORTAL_INDEX_DIR"] == PROJECT_ROOT / "index"
+    assert values["PORTAL_DATABASE_URL"] == f"sqlite:///{PROJECT_ROOT / 'instance' / 'other.db'}"
+
+
+def test_absolute_and_server_database_urls_are_kept():
+    for url in ("sqlite:////tmp/x.db", "sqlite://", "postgresql+psycopg://u@h/db"):
+        assert load_settings({"PORTAL_DATABASE_URL": url})["PORTAL_DATABASE_URL"] == url
+
+
+@pytest.mark.parametrize("name", ["PORTAL_SCOPE_RULES_FILE", "PORTAL_CATEGORIES_FILE"])
+def test_a_missing_rules_or_categories_file_names_its_setting(name):
+    with pytest.raises(ConfigError, match=f"^{name}: .*missing.yml does not exist"):
+        load_settings({name: "missing.yml"})

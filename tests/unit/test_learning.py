@@ -7,6 +7,7 @@ from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from portal.kb import learning
+from portal.kb.analysis import language_of
 from portal.kb.models import LearnedPhrase, LearnedSighting
 
 SECRET = "unit-secret"
@@ -76,9 +77,9 @@ def test_the_first_short_sentence_after_a_greeting():
 
 
 def test_the_language_is_the_phrases_script():
-    assert learning.phrase_lang("почта crm", "en") == "ru"
-    assert learning.phrase_lang("mail crm", "ru") == "en"
-    assert learning.phrase_lang("24.100", "ru") == "ru"
+    assert language_of("почта crm", "en") == "ru"
+    assert language_of("mail crm", "ru") == "en"
+    assert language_of("24.100", "ru") == "ru"
 
 
 def test_the_digest_is_keyed_and_reveals_no_session():

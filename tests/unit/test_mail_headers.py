@@ -10,8 +10,8 @@ from email.parser import BytesParser
 import pytest
 
 from portal.mail.headers import UnsafeLetter, check_letter, header_text, mailbox
-from portal.mail.models import OutboxMessage
-from portal.mail.services import build_email
+from portal.outbox.mail import build_email
+from portal.outbox.models import OutboxMessage
 
 PAYLOAD = (
     "Printer issue =?utf-8?q?=0D=0AReply-To:_attacker@evil.example=0D=0ABcc:_victim@evil.example"

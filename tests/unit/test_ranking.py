@@ -132,3 +132,22 @@ def test_phrases_readers_taught_lift_their_article(ranker, vectors):
     learned = Learned([("deals", "ru", "портал молчит ни одного письма")], vectors)
     after = best(ranker, vectors, question, "ru", by_meaning=5, learned=learned)
     assert after[0] == "deals" and (not before or before[0] != "deals")
+
+
+def test_misspelt_words_are_corrected_to_words_the_articles_hold(vectors):
+    ranker = Ranker.build(DOCS, vectors)
+    assert ranker.correction("уведамления") == "уведомления"
+    assert ranker.correction("телефонею") == "телефонию"
+    assert ranker.correction("zzzzzz") is None
+    ranker.remove(["telephony"])
+    # Its words stay listed but no article holds them any more.
+    assert ranker.correction("телефонею") is None
+
+
+def test_a_typed_prefix_expands_to_the_stems_most_articles_hold(vectors):
+    ranker = Ranker.build(DOCS, vectors)
+    assert ranker.prefixed("уведомл", 5) == ["уведомлен"]
+    assert ranker.prefixed("notif", 5) == ["notif"]
+    assert ranker.prefixed("ъъъ", 5) == []
+    ranker.remove(["deals"])
+    assert ranker.prefixed("сдел", 5) == []

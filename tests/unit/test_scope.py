@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
+from portal.kb.analysis import language_of
 from portal.kb.vectors import word_vectors
 from portal.scope import (
     Pattern,
     RulesError,
     ScopeResult,
     classify,
-    detect_lang,
     evaluate,
     load_cases,
     load_rules,
@@ -170,6 +170,7 @@ def test_the_default_rules_have_their_ids():
         "individual-programming",
         "custom-development",
         "general-programming",
+        "language-how-to",
         "site-building",
     ]
 
@@ -276,13 +277,14 @@ def test_as_dict_is_json_ready():
     ("text", "lang"),
     [
         ("установить Bitrix на VPS", "ru"),
-        ("Install Битрикс on the server", "en"),
+        ("Install Bitrix on the server", "en"),
+        ("не работает webhook в Bitrix24 CRM", "ru"),
         ("", "en"),
         ("12345", "en"),
     ],
 )
-def test_detect_lang(text, lang):
-    assert detect_lang(text) == lang
+def test_the_language_is_the_texts_script(text, lang):
+    assert language_of(text) == lang
 
 
 def test_empty_text_is_in_scope():
@@ -312,7 +314,7 @@ def test_evaluation_counts():
 
 def test_load_cases_reads_sections_and_refuses_bad_cases(tmp_path):
     sections = load_sections(CASES)
-    assert list(sections) == ["cases", "holdout", "holdout_2", "holdout_3", "holdout_4"]
+    assert list(sections) == ["cases", *(f"holdout{n}" for n in ("", "_2", "_3", "_4", "_5"))]
     assert len(load_cases(CASES)) == sum(map(len, sections.values()))
     bad = tmp_path / "cases.yml"
     bad.write_text("cases:\n  - {text: hello, expected: maybe}\n", "utf-8")
@@ -347,7 +349,8 @@ HOLDOUT_FLOORS = {
     "holdout": {"precision": 1.0, "out_of_scope": 0.9, "consultation": 0.95},
     "holdout_2": {"precision": 1.0, "out_of_scope": 0.95, "consultation": 0.9},
     "holdout_3": {"precision": 1.0, "out_of_scope": 0.95, "consultation": 0.95},
-    "holdout_4": {"precision": 1.0, "out_of_scope": 0.65, "consultation": 0.6},
+    "holdout_4": {"precision": 1.0, "out_of_scope": 0.95, "consultation": 0.6},
+    "holdout_5": {"precision": 1.0, "out_of_scope": 0.75, "consultation": 0.7},
 }
 
 
@@ -363,7 +366,7 @@ def test_holdouts(section):
         assert ev.recall(verdict) >= floors[verdict], figures(ev)
 
 
-@pytest.mark.parametrize("section", ["holdout_2", "holdout_4"])
+@pytest.mark.parametrize("section", ["holdout_2", "holdout_4", "holdout_5"])
 def test_the_large_holdouts_are_balanced(section):
     cases = load_cases(CASES, section)
     assert len(cases) >= 60

@@ -1,4 +1,5 @@
-"""E-mail about a ticket: threaded, signed for replies, in the recipient's language."""
+"""E-mail about a ticket: threaded, signed for replies, in the recipient's language, queued
+when the tickets package announces a change."""
 
 import uuid
 
@@ -8,9 +9,10 @@ from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.extensions import db
-from portal.mail.models import OutboxMessage
-from portal.mail.services import absolute_url, queue_mail
 from portal.mail.tokens import reply_address, ticket_token
+from portal.outbox.mail import absolute_url, queue_mail
+from portal.outbox.models import OutboxMessage
+from portal.tickets import events
 from portal.tickets.models import Ticket
 
 MAX_REFERENCES = 20
@@ -55,3 +57,35 @@ def notify(ticket: Ticket, recipient: User, template: str, kind: str, **context)
             references=" ".join(earlier[:1] + earlier[1:][-MAX_REFERENCES:]) or None,
             reply_to=reply_address(config["PORTAL_MAIL_REPLY_TO"], ticket.number, secret),
         )
+
+
+def _created(ticket: Ticket, **_) -> None:
+    notify(ticket, ticket.author, "ticket_created", "ticket_created", due=ticket.response_due)
+
+
+def _replied(ticket: Ticket, message, **_) -> None:
+    if message.internal:
+        return
+    if message.by_staff:
+        notify(ticket, ticket.author, "ticket_reply", "reply", message=message)
+    elif ticket.assignee is not None:
+        notify(ticket, ticket.assignee, "ticket_reply", "reply", message=message)
+
+
+def _status_changed(ticket: Ticket, old: str, new: str, by_hand: bool = False, **_) -> None:
+    if by_hand:  # a specialist's own move; the customer hears of the others otherwise
+        kind = "rating_request" if new == "resolved" else "status"
+        notify(ticket, ticket.author, f"ticket_{kind}", kind, old=old, new=new)
+
+
+def _taken(ticket: Ticket, agent: User, **_) -> None:
+    if ticket.service_level == "special":
+        notify(ticket, ticket.author, "special_taken", "special_taken", agent=agent)
+
+
+def subscribe() -> None:
+    """Mail the people concerned about the tickets' events (connecting twice changes nothing)."""
+    events.created.connect(_created)
+    events.replied.connect(_replied)
+    events.status_changed.connect(_status_changed)
+    events.taken.connect(_taken)

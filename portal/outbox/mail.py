@@ -1,4 +1,5 @@
-"""Writing notifications to the outbox and delivering them (SMTP, or .eml files in development)."""
+"""E-mail through the outbox: letters written in the transaction of the change, delivered
+by `portal worker` (SMTP, or .eml files in development) through the shared retry queue."""
 
 import datetime as dt
 import logging
@@ -11,19 +12,16 @@ from pathlib import Path
 from typing import Protocol
 
 from flask import current_app, render_template
-from sqlalchemy import select, update
+from sqlalchemy import column, select, table
 
-from portal.accounts.models import User
 from portal.clock import utcnow
 from portal.extensions import db
 from portal.mail.headers import UnsafeLetter, check_letter, header_text, mailbox
 from portal.mail.images import without_remote_images
-from portal.mail.models import FAILED, PENDING, SENT, OutboxMessage
+from portal.outbox import queue
+from portal.outbox.models import FAILED, SENT, OutboxMessage
 
 log = logging.getLogger("portal.mail.out")
-
-MAX_ATTEMPTS = 8
-BACKOFF_SECONDS = (30, 60, 300, 900, 1800, 3600, 7200)
 
 
 def absolute_url(endpoint: str, **values) -> str:
@@ -75,8 +73,13 @@ def queue_mail(
     return message
 
 
+# The account names recipients are greeted by, read as a plain table: the outbox sits
+# below the accounts package and does not import it.
+_users = table("users", column("email"), column("name"))
+
+
 def _name_of(address: str) -> str:
-    return db.session.scalar(select(User.name).where(User.email == address.lower())) or ""
+    return db.session.scalar(select(_users.c.name).where(_users.c.email == address.lower())) or ""
 
 
 def _refuse(message: OutboxMessage, exc: UnsafeLetter) -> None:
@@ -162,67 +165,28 @@ def _permanent(exc: Exception) -> bool:
     return isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600
 
 
-LEASE = dt.timedelta(minutes=5)
-
-
-def _claim(now: dt.datetime, limit: int) -> list[int]:
-    """Take due messages for this worker: they are invisible to others for LEASE.
-
-    Each message is taken by a conditional UPDATE, so two workers never take the same
-    one; on PostgreSQL, SKIP LOCKED also keeps them from waiting on each other.
-    """
-    query = (
-        select(OutboxMessage.id)
-        .where(OutboxMessage.status == PENDING, OutboxMessage.next_attempt_at <= now)
-        .order_by(OutboxMessage.id)
-        .limit(limit)
-    )
-    if db.engine.dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    candidates = db.session.scalars(query).all()
-    claimed = []
-    for message_id in candidates:
-        taken = db.session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == message_id,
-                OutboxMessage.status == PENDING,
-                OutboxMessage.next_attempt_at <= now,
-            )
-            .values(next_attempt_at=now + LEASE)
-            .execution_options(synchronize_session=False)
-        )
-        if taken.rowcount == 1:
-            claimed.append(message_id)
-    db.session.commit()
-    return claimed
-
-
 def deliver_pending(transport: Transport, now: dt.datetime | None = None, limit: int = 100) -> int:
     """Send what is due; failures are retried with backoff, permanent ones marked failed."""
-    now = now or utcnow()
     sender = current_app.config["PORTAL_MAIL_FROM"]
-    sent = 0
-    for message_id in _claim(now, limit):
-        message = db.session.get(OutboxMessage, message_id)
-        message.attempts += 1
+
+    def attempt(message_id: int, at: dt.datetime) -> bool:
+        message = db.session.get(OutboxMessage, message_id, populate_existing=True)
         try:
             letter = build_email(message, sender, _name_of(message.recipient))
         except UnsafeLetter as exc:
             _refuse(message, exc)
             db.session.commit()
-            continue
+            return False
+        db.session.commit()  # no transaction stays open while the server answers
         try:
             transport.send(letter)
         except (OSError, smtplib.SMTPException) as exc:
-            message.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if _permanent(exc) or message.attempts >= MAX_ATTEMPTS:
-                message.status = FAILED
-            else:
-                delay = BACKOFF_SECONDS[min(message.attempts - 1, len(BACKOFF_SECONDS) - 1)]
-                message.next_attempt_at = now + dt.timedelta(seconds=delay)
+            outcome = FAILED if _permanent(exc) else queue.RETRY
+            queue.settle(message, outcome, f"{type(exc).__name__}: {exc}", at, SENT)
         else:
-            message.status, message.sent_at, message.last_error = SENT, now, None
-            sent += 1
+            queue.settle(message, queue.DONE, None, at, SENT)
+            message.sent_at = at
         db.session.commit()
-    return sent
+        return message.status == SENT
+
+    return queue.deliver_due(OutboxMessage, attempt, now, limit)

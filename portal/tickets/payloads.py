@@ -1,8 +1,7 @@
 """The JSON shapes of tickets and messages that the API and the webhooks send.
 
-Plain functions of the ORM objects: they import nothing from the tickets package, so the
-tickets package can queue webhook events without an import cycle. `ticket_data` is also
-what `GET /api/tickets/<number>` returns.
+Plain functions of the ORM objects. `ticket_data` is also what `GET /api/tickets/<number>`
+returns.
 """
 
 import datetime as dt

@@ -18,14 +18,14 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from portal import create_app
+from portal.app import create_app
 from portal.extensions import db
+from portal.kb.analysis import language_of
 from portal.kb.indexing import build_index
 from portal.kb.vectors import word_vectors
 from portal.migrations import upgrade
 
 PHRASINGS_PER_ARTICLE = 10
-_CYRILLIC = re.compile(r"[а-яё]", re.IGNORECASE)
 OUT_OF_SCOPE = {"oos", "out_of_scope"}
 
 
@@ -54,7 +54,7 @@ class LabelledSet:
         if not by_intent:
             raise ValueError(f"{path}: no labelled questions")
         texts = [t for ts in by_intent.values() for t in ts]
-        cyrillic = sum(1 for t in texts if _CYRILLIC.search(t))
+        cyrillic = sum(language_of(t) == "ru" for t in texts)
         return cls(Path(path).stem, dict(by_intent), "ru" if cyrillic > len(texts) / 2 else "en")
 
 

@@ -6,7 +6,12 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from portal.accounts.models import STAFF_ROLES, User
-from portal.console.forms import (
+from portal.extensions import db
+from portal.forms import choices
+from portal.sla import SERVICE_LEVELS
+from portal.tickets.categories import configured_categories
+from portal.tickets.conversation import STAFF_STATUSES, canned_answers
+from portal.tickets.forms import (
     AssignForm,
     CategoryForm,
     CriticalityForm,
@@ -15,12 +20,9 @@ from portal.console.forms import (
     PanelForm,
     StatusForm,
 )
-from portal.extensions import db
-from portal.forms import choices
-from portal.tickets.categories import configured_categories
-from portal.tickets.conversation import STAFF_STATUSES, canned_answers
 from portal.tickets.messages import CRITICALITY_LABELS, LEVEL_LABELS, STAFF_STATUS_LABELS
-from portal.tickets.models import CRITICALITIES, SERVICE_LEVELS, Ticket
+from portal.tickets.models import CRITICALITIES, Ticket
+from portal.tickets.services import can_take
 
 
 def staff_panel(ticket: Ticket) -> dict:
@@ -62,4 +64,5 @@ def staff_panel(ticket: Ticket) -> dict:
         "merge": MergeForm(),
         "canned": canned_answers(),
         "is_mine": ticket.assignee_id == current_user.id,
+        "can_take": can_take(ticket, current_user),
     }

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 from pathlib import Path
 
-from portal import create_app
+from portal.app import create_app
 from portal.config import PROJECT_ROOT
 from portal.kb.articles import load_articles
 from portal.kb.indexing import build_index
