@@ -67,8 +67,8 @@ def _draft(token: str):
     return draft
 
 
-def _suggestions(draft=None, record: bool = True) -> list:
-    text = services.request_text(draft) if draft else ""
+def _suggestions(draft=None, record: bool = True, text: str = "") -> list:
+    text = services.request_text(draft) if draft else text
     if not text.strip():
         return []
     hits = (
@@ -125,7 +125,7 @@ def new():
         category=None,
         steps=services.steps(None, None),
         drafts=services.active_drafts(current_user),
-        suggestions=[],
+        suggestions=[] if form.is_submitted() else _suggestions(text=form.title.data or ""),
         deflect_form=DeflectForm(),
         action_form=ActionForm(),
         linked=linked,

@@ -127,3 +127,11 @@ def test_every_page_names_its_icon_and_manifest(client):
         response = client.get(icon["src"])
         response.close()
         assert response.status_code == 200
+
+
+def test_the_carried_question_already_has_its_articles_beside_it(app, client):
+    with app.app_context():
+        user = make_user(org=make_org())
+    sign_in(client, user)
+    page = client.get("/requests/new?title=не приходит код двухфакторной").get_data(as_text=True)
+    assert "dvuhfaktornaya" in page  # the panel lists the articles without any typing
