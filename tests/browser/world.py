@@ -25,6 +25,7 @@ class World:
     answered: str  # a request support answered (the customer's turn)
     resolved: str  # a resolved request the customer may rate
     draft: str  # a draft that has reached the preview
+    mail_draft: str  # a draft of a problem type with its own step
 
 
 def build_world(app) -> World:
@@ -67,11 +68,12 @@ def build_world(app) -> World:
         set_status(resolved, "resolved", agent)
         draft = wizard.start(customer, "Сделки не двигаются по стадиям", "crm", "ru")
         wizard.save_description(draft, "Робот не переводит сделку на стадию.", "normal", "", [])
+        mail_draft = wizard.start(customer, "Письма не уходят", "mail", "ru")
         db.session.commit()
         sync_history()  # every article has its first version in the history
         return World(
             customer, agent, editor, admin, org.id, coupon.code,
-            fresh.number, answered.number, resolved.number, draft.token,
+            fresh.number, answered.number, resolved.number, draft.token, mail_draft.token,
         )  # fmt: skip
 
 
