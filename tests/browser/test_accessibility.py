@@ -85,6 +85,11 @@ def test_no_accessibility_violations(app, live_server, new_page, axe_source, rol
         sideways = page.evaluate(
             "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
+        rows = page.evaluate(
+            "() => new Set([...document.querySelectorAll('.main-nav a')].map(a => a.offsetTop)).size"
+        )
+        if width == "desktop" and rows > 1:
+            problems.append(f"the header menu takes {rows} lines")
         if width == "phone":  # the folded header menu, opened
             page.locator(".menu-toggle").click()
             violations += [v for v in audit(page, axe_source) if v not in violations]
