@@ -92,9 +92,18 @@ def _body(values: ArticleDraft) -> str:
 
 def render_file(values: ArticleDraft) -> str:
     """The Markdown file for these values: YAML front matter, then the body."""
-    meta = {k: v for k, v in _front_matter(values).items() if v is not None}
-    meta["updated"] = meta["updated"].isoformat()
-    front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=1000).strip()
+    lines = [
+        # tags on one line as the knowledge base writes them, questions one per line
+        yaml.safe_dump(
+            {key: value},
+            allow_unicode=True,
+            width=1000,
+            default_flow_style=None if key == "tags" else False,
+        ).rstrip("\n")
+        for key, value in _front_matter(values).items()
+        if value is not None
+    ]
+    front = "\n".join(lines)
     return f"---\n{front}\n---\n{_body(values)}\n"
 
 

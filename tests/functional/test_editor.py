@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 import shutil
 
 import pytest
@@ -425,3 +426,11 @@ def test_each_insight_and_each_link_appears_once(client, editor):
     assert insights.count("Оценки специалистов клиентами") == 1
     assert '<div class="charts"></div>' in insights  # no chart of a single week or no gaps
     assert client.get("/editor/").get_data(as_text=True).count("Новая статья") == 1
+
+
+def test_a_new_article_is_written_as_the_knowledge_base_writes_them(app, client, editor):
+    save(client, "/editor/articles/new")
+    text = (
+        app.config["PORTAL_ARTICLES_DIR"] / "support" / "nastroyka-gipervizora.ru.md"
+    ).read_text("utf-8")
+    assert re.search(r"^tags: \[.+\]$", text, re.M) and re.search(r"^updated: 20\d\d-", text, re.M)
