@@ -86,7 +86,8 @@ def test_no_accessibility_violations(app, live_server, new_page, axe_source, rol
             "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         rows = page.evaluate(
-            "() => new Set([...document.querySelectorAll('.main-nav a')].map(a => a.offsetTop)).size"
+            "() => new Set([...document.querySelectorAll('.main-nav a')]"
+            ".map(a => a.offsetTop)).size"
         )
         if width == "desktop" and rows > 1:
             problems.append(f"the header menu takes {rows} lines")
