@@ -58,11 +58,20 @@ format: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/pytest
 
-# Browser tests drive Debian's Chromium (Playwright never downloads a browser here).
-browser:
+# Browser tests drive Debian's Chromium (Playwright never downloads a browser here) and
+# inject axe-core, the npm package pinned in package-lock.json, to audit accessibility.
+AXE := node_modules/axe-core/axe.min.js
+browser: $(AXE)
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "Installing Debian's chromium for the browser tests"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+$(AXE): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "Installing Debian's npm for the accessibility audit"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm; }
+	npm ci --prefer-offline --no-audit --no-fund
+	@touch $@
 
 bench: setup
 	$(PORTAL) bench
@@ -76,4 +85,4 @@ index: setup
 	$(PORTAL) index
 
 clean:
-	rm -rf $(VENV) index/current index/gen-* .pytest_cache .ruff_cache
+	rm -rf $(VENV) node_modules index/current index/gen-* .pytest_cache .ruff_cache

@@ -168,6 +168,16 @@ SETTINGS = [
     Setting("PORTAL_IMAP_USER", None, "IMAP login."),
     Setting("PORTAL_IMAP_PASSWORD", None, "IMAP password."),
     Setting("PORTAL_IMAP_FOLDER", "INBOX", "IMAP folder to read."),
+    Setting(
+        "PORTAL_SUPPORT_PHONE",
+        "+7 (495) 229-14-41",
+        'Support\'s phone during business hours, shown beside every "Need more help?".',
+    ),
+    Setting(
+        "PORTAL_SUPPORT_HOTLINE",
+        "8-800-250-18-60",
+        "Support's hotline for emergencies, answered round the clock.",
+    ),
     Setting("PORTAL_MAIL_CATEGORY", "general", "Category of requests that arrive by e-mail."),
     Setting(
         "PORTAL_MAIL_AUTHSERV_ID",

@@ -21,7 +21,7 @@ from portal.accounts.models import User
 from portal.extensions import limiter, login_manager
 from portal.forms import ActionForm
 from portal.outbox.mail import absolute_url
-from portal.site.views import safe_next
+from portal.site.views import is_local_path, safe_next
 
 bp = Blueprint("accounts", __name__)
 
@@ -93,18 +93,28 @@ def signin():
             form.password.errors = [account_error_message(error)]
         else:
             _sign_in(user, remember=form.remember.data)
-            return redirect(safe_next(request.args.get("next"), default=url_for("kb.home")))
-    return render_template("accounts/signin.html", form=form)
+            return redirect(safe_next(request.args.get("next"), default=_landing(user)))
+    return render_template("accounts/signin.html", form=form, next=_next_path())
+
+
+def _landing(user: User) -> str:
+    """Where a sign-in without a target leads: staff to their work, customers home."""
+    if user.is_staff:
+        return url_for("console.queue")
+    if user.is_editor:
+        return url_for("editor.index")
+    return url_for("kb.home")
 
 
 @bp.route("/signup", methods=["GET", "POST"])
 @limiter.limit("5 per minute;30 per hour", methods=["POST"])
 def signup():
     form = SignUpForm()
+    after = _next_path()
     if form.validate_on_submit():
         links = services.SignUpLinks(
-            confirm=lambda token: absolute_url("accounts.confirm_email", token=token),
-            signin=absolute_url("accounts.signin"),
+            confirm=lambda token: absolute_url("accounts.confirm_email", token=token, next=after),
+            signin=absolute_url("accounts.signin", next=after),
             reset=absolute_url("accounts.reset_request"),
         )
         try:
@@ -114,13 +124,19 @@ def signup():
         except services.AccountError as error:
             form.email.errors = [account_error_message(error)]
         else:  # the same answer whether the address was new or known
-            return redirect(url_for("accounts.signup_sent"))
-    return render_template("accounts/signup.html", form=form)
+            return redirect(url_for("accounts.signup_sent", next=after))
+    return render_template("accounts/signup.html", form=form, next=after)
+
+
+def _next_path() -> str | None:
+    """The visitor's `?next=` when it is a local path, to carry through sign-up."""
+    target = request.args.get("next")
+    return target if is_local_path(target) else None
 
 
 @bp.get("/signup/sent")
 def signup_sent():
-    return render_template("accounts/signup_sent.html")
+    return render_template("accounts/signup_sent.html", next=_next_path())
 
 
 @bp.get("/account/confirm/<token>")
@@ -131,9 +147,10 @@ def confirm_email(token):
         flash(account_error_message(error), "error")
     else:
         flash(_("Your e-mail address is confirmed. You can file requests now."), "success")
+    after = _next_path()
     if current_user.is_authenticated:
-        return redirect(url_for("kb.home"))
-    return redirect(url_for("accounts.signin"))
+        return redirect(after or url_for("kb.home"))
+    return redirect(url_for("accounts.signin", next=after))
 
 
 @bp.get("/account/confirm")

@@ -247,3 +247,23 @@ def phone_request():
     return render_template(
         "console/phone.html", form=form, details=details, chosen=chosen, refusal=refusal
     )
+
+
+@bp.post("/tickets/<number>/panel")
+def update_ticket(number):
+    """The panel's one form: apply each setting the specialist changed, in one go."""
+
+    def apply(ticket, form):
+        assignee = int(form.assignee.data) if form.assignee.data else None
+        if assignee != ticket.assignee_id:
+            assign(ticket, services.user(assignee) if assignee else None, current_user)
+        if form.category.data != ticket.category:
+            change_category(ticket, form.category.data, current_user, _categories())
+        if form.criticality.data != ticket.criticality:
+            change_criticality(ticket, form.criticality.data, current_user)
+        if form.service_level.data != ticket.service_level:
+            change_service_level(ticket, form.service_level.data, current_user)
+        if form.status.data != ticket.status:
+            set_status(ticket, form.status.data, current_user)
+
+    return _ticket_action(number, "panel", apply, _("Saved."))

@@ -1,6 +1,11 @@
-"""Changing one front matter list of an article file without touching the rest of its text."""
+"""Changing the front matter of an article file without touching what did not change."""
+
+import datetime as dt
+import io
 
 import yaml
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 
 def dump_list(key: str, values: list[str]) -> list[str]:
@@ -34,3 +39,57 @@ def replace_list(text: str, key: str, values: list[str]) -> str | None:
             stop -= 1
     block = dump_list(key, values) if values else []
     return "\n".join(lines[:start] + block + lines[stop:])
+
+
+def _round_trip() -> YAML:
+    parser = YAML(typ="rt")
+    parser.preserve_quotes = True
+    parser.width = 100_000  # never fold a long summary onto a second line
+    parser.indent(mapping=2, sequence=2, offset=0)
+    return parser
+
+
+def _same(old, new) -> bool:
+    if isinstance(old, dt.date) and isinstance(new, dt.date):
+        return old == new
+    if isinstance(old, list) and isinstance(new, list):
+        return [str(v) for v in old] == [str(v) for v in new]
+    return old == new
+
+
+def update_front_matter(text: str, meta: dict, body: str) -> str | None:
+    """The file `text` with the fields of `meta` that changed written in place and `body`
+    after the front matter; every unchanged field keeps its bytes (quotes, list style, order).
+
+    Keys of `meta` whose value is None are removed. None when the file cannot be edited in
+    place; the caller then writes the whole file instead.
+    """
+    if "\r" in text or text.startswith("\ufeff"):
+        return None
+    lines = text.split("\n")
+    if lines[0].strip() != "---":
+        return None
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() == "---"), None)
+    if end is None:
+        return None
+    front = "\n".join(lines[1:end]) + "\n"
+    parser = _round_trip()
+    try:
+        data = parser.load(front)
+        unchanged = io.StringIO()
+        parser.dump(data, unchanged)
+    except YAMLError:
+        return None
+    if not isinstance(data, dict) or unchanged.getvalue() != front:
+        return None  # this layout would not survive a round trip: write it afresh
+    for key, value in meta.items():
+        if value is None:
+            data.pop(key, None)
+        elif key not in data or not _same(data[key], value):
+            if isinstance(value, list) and isinstance(data.get(key), list):
+                data[key][:] = value  # keeps the list's flow or block style
+            else:
+                data[key] = value
+    out = io.StringIO()
+    parser.dump(data, out)
+    return f"---\n{out.getvalue()}---\n{body}\n"

@@ -18,7 +18,7 @@ class ArticleRevision(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(200), index=True)
     path: Mapped[str] = mapped_column(String(300))
-    # created | edited | restored | renamed | deleted | external
+    # created | edited | restored | renamed | deleted | external | imported
     kind: Mapped[str] = mapped_column(String(20))
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     content: Mapped[str] = mapped_column(Text)

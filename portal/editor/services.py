@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.clock import utcnow
-from portal.editor.frontmatter import replace_list
+from portal.editor.frontmatter import replace_list, update_front_matter
+from portal.editor.links import redirects_text, relink, with_redirect
 from portal.editor.models import ArticleRevision
 from portal.extensions import db
 from portal.kb.articles import (
@@ -28,7 +29,7 @@ from portal.kb.articles import (
 )
 from portal.kb.indexing import update_articles
 from portal.kb.learning import move_phrases
-from portal.kb.services import search_index
+from portal.kb.services import REDIRECTS_FILE, load_redirects, search_index
 from portal.kb.vectors import word_vectors
 
 
@@ -70,25 +71,45 @@ def find(slug: str) -> Article | None:
     return next((a for a in all_articles() if a.slug == slug), None)
 
 
-def render_file(values: ArticleDraft) -> str:
-    """The Markdown file for these values: YAML front matter, then the body."""
-    meta = {
+def _front_matter(values: ArticleDraft) -> dict:
+    """The front matter fields of these values; None for a field the file should not have."""
+    return {
         "title": values.title.strip(),
         "slug": values.slug,
         "lang": values.lang,
         "tags": [t for t in values.tags if t],
         "summary": values.summary.strip(),
-        "updated": (values.updated or utcnow().date()).isoformat(),
+        "updated": values.updated or utcnow().date(),
+        "translation_of": values.translation_of.strip() or None,
+        "draft": True if values.draft else None,
+        "questions": list(values.questions) or None,
     }
-    if values.translation_of:
-        meta["translation_of"] = values.translation_of.strip()
-    if values.draft:
-        meta["draft"] = True
-    if values.questions:
-        meta["questions"] = list(values.questions)
-    front = yaml.safe_dump(meta, allow_unicode=True, sort_keys=False, width=1000).strip()
-    body = values.body.replace("\r\n", "\n").strip("\n")
-    return f"---\n{front}\n---\n{body}\n"
+
+
+def _body(values: ArticleDraft) -> str:
+    return values.body.replace("\r\n", "\n").strip("\n")
+
+
+def render_file(values: ArticleDraft) -> str:
+    """The Markdown file for these values: YAML front matter, then the body."""
+    lines = [
+        # tags on one line as the knowledge base writes them, questions one per line
+        yaml.safe_dump(
+            {key: value},
+            allow_unicode=True,
+            width=1000,
+            default_flow_style=None if key == "tags" else False,
+        ).rstrip("\n")
+        for key, value in _front_matter(values).items()
+        if value is not None
+    ]
+    front = "\n".join(lines)
+    return f"---\n{front}\n---\n{_body(values)}\n"
+
+
+def edited_file(current: str, values: ArticleDraft) -> str:
+    """The current file with these values: unchanged fields keep their exact text."""
+    return update_front_matter(current, _front_matter(values), _body(values)) or render_file(values)
 
 
 def diff(old: str, new: str, old_name: str = "before", new_name: str = "after") -> str:
@@ -205,6 +226,7 @@ def save(
     current = ""
     if existing is not None:
         current = (root / existing.path).read_text("utf-8")
+        text = edited_file(current, values)
         if base_hash and existing.content_hash != base_hash:
             raise EditorError("stale", diff=diff(current, text, "saved meanwhile", "yours"))
     rel_path = f"{values.category}/{values.slug}.{values.lang}.md"
@@ -220,19 +242,43 @@ def save(
         raise EditorError("invalid", str(error)) from None
     if existing is not None:
         text, article = _questions_only(existing, current, article) or (text, article)
+    renamed = existing is not None and existing.path != article.path
+    moves = {existing.path: article.path} if renamed else {}
+    slugs = {existing.slug: article.slug} if renamed and existing.slug != article.slug else {}
+    if renamed:
+        text = relink(text, existing.path, article.path, moves, slugs)
+        article = parse_source(text.encode("utf-8"), rel_path)
     _write_atomically(root / rel_path, text)
-    removed = []
+    removed, relinked = [], []
     kind = "created" if existing is None else "edited"
-    if existing is not None and existing.path != article.path:
+    if renamed:
         (root / existing.path).unlink(missing_ok=True)
         kind = "renamed"
-        if existing.slug != article.slug:
+        relinked = _relink_others(by_slug.values(), existing, moves, slugs, author)
+        if slugs:
             removed.append(existing.slug)
             move_phrases(db.session, existing.slug, article.slug)
+            redirects = with_redirect(load_redirects(root), existing.slug, article.slug)
+            _write_atomically(root / REDIRECTS_FILE, redirects_text(redirects))
     _record(article.slug, article.path, kind, text, author)
     db.session.commit()
-    _reindex([article], removed)
+    _reindex([article, *relinked], removed)
     return article
+
+
+def _relink_others(articles, renamed: Article, moves: dict, slugs: dict, author) -> list:
+    """Point every other article's links at the renamed one's new file and slug."""
+    root, changed = articles_root(), []
+    for other in articles:
+        if other.path == renamed.path:
+            continue
+        current = (root / other.path).read_text("utf-8")
+        text = relink(current, other.path, other.path, moves, slugs)
+        if text != current:
+            _write_atomically(root / other.path, text)
+            _record(other.slug, other.path, "relinked", text, author)
+            changed.append(parse_source(text.encode("utf-8"), other.path))
+    return changed
 
 
 def delete(slug: str, author: User) -> None:
@@ -243,6 +289,10 @@ def delete(slug: str, author: User) -> None:
     _record(slug, article.path, "deleted", path.read_text("utf-8"), author)
     db.session.commit()
     path.unlink()
+    redirects = load_redirects(articles_root())
+    if slug in redirects.values():
+        kept = {old: new for old, new in redirects.items() if new != slug}
+        _write_atomically(articles_root() / REDIRECTS_FILE, redirects_text(kept))
     _reindex([], [slug])
 
 
@@ -274,14 +324,19 @@ def restore(slug: str, revision_id: int, author: User) -> Article:
 
 
 def sync_history() -> int:
-    """Record files changed outside the editor (git pull) as external revisions."""
+    """Record files changed outside the editor (git pull) as external revisions.
+
+    An article with no history yet (a fresh checkout) gets its first revision as it is,
+    so later changes have something to be compared with; that is not a change.
+    """
     changed = 0
     for article in all_articles():
         latest = _latest(article.slug)
         if latest is None or latest.content_hash != article.content_hash:
             text = (articles_root() / article.path).read_text("utf-8")
-            _record(article.slug, article.path, "external", text, None)
-            changed += 1
+            _record(article.slug, article.path, "imported" if latest is None else "external",
+                    text, None)  # fmt: skip
+            changed += latest is not None
     db.session.commit()
     return changed
 

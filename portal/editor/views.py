@@ -239,8 +239,10 @@ def insights_page():
     form, period = _period()
     data = _insights(period)
     weeks = data["deflection"]["by_week"]
-    week_chart = bar_chart(
-        [(w[5:], round((r["rate"] or 0) * 100)) for w, r in weeks.items()],
+    week_chart = bar_chart(  # one week is a single figure, shown above; no chart of it
+        [(w[5:], round((r["rate"] or 0) * 100)) for w, r in weeks.items()]
+        if len(weeks) > 1
+        else [],
         _("Deflection rate by week, %"),
         unit="%",
         max_value=100,

@@ -94,6 +94,12 @@ def remember_search(slug: str, query: str) -> None:
     session[SEARCH_TRAIL] = dict(latest)
 
 
+def searched_for(slug: str) -> str:
+    """The recent search that led the visitor to `slug`, or ""."""
+    entry = _fresh_trail().get(slug)
+    return entry[0] if entry else ""
+
+
 def learn_from_vote(slug: str, user) -> list[str]:
     """A "helpful" vote: the search that led here, if recent, leads to this article."""
     trail = _fresh_trail()

@@ -6,6 +6,7 @@ import threading
 import time
 from pathlib import Path, PurePosixPath
 
+import yaml
 from flask import current_app, url_for
 from flask_babel import get_locale
 from sqlalchemy import func, select
@@ -42,6 +43,7 @@ class KnowledgeBase:
         self.rendered: Lru = Lru(_RENDER_CACHE_SIZE)
         self.overview: dict = {}
         self._categories: tuple = (None, {})
+        self._redirects: tuple = (None, {})
         # The most viewed articles' slugs (analytics sets it: it counts the views).
         self.popular_slugs = lambda limit: []
 
@@ -55,6 +57,14 @@ class KnowledgeBase:
         if self._categories[0] != stamp:
             self._categories = (stamp, load_categories(self.articles_dir))
         return self._categories[1]
+
+    def redirects(self) -> dict[str, str]:
+        """Old slug -> current slug, reread when `_redirects.yml` changes."""
+        path = self.articles_dir / REDIRECTS_FILE
+        stamp = path.stat().st_mtime_ns if path.exists() else 0
+        if self._redirects[0] != stamp:
+            self._redirects = (stamp, load_redirects(self.articles_dir))
+        return self._redirects[1]
 
     def relearn(self) -> None:
         """Look for newly learned phrases on the next question."""
@@ -116,6 +126,25 @@ def answer_tag(*parts: str) -> str:
     index = search_index()
     key = repr((index.version(), index.learned_version, str(get_locale()), parts))
     return hashlib.blake2b(key.encode(), digest_size=12).hexdigest()
+
+
+REDIRECTS_FILE = "_redirects.yml"
+
+
+def load_redirects(root: Path) -> dict[str, str]:
+    """Old slug -> current slug, from `_redirects.yml` beside the articles."""
+    try:
+        data = yaml.safe_load((root / REDIRECTS_FILE).read_text("utf-8")) or {}
+    except (OSError, yaml.YAMLError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {str(k): str(v) for k, v in data.items() if k and v}
+
+
+def redirect_for(slug: str) -> str | None:
+    """The slug an article renamed from `slug` has now, if it moved."""
+    return knowledge_base().redirects().get(slug)
 
 
 def categories() -> dict[str, dict]:

@@ -107,7 +107,11 @@ def article(slug):
     index = services.search_index()
     found = index.article(slug)
     if found is None:
-        abort(404)
+        moved_to = services.redirect_for(slug)
+        if moved_to is None or moved_to == slug:
+            abort(404)
+        carried = request.args.get("from_search") or None
+        return redirect(url_for("kb.article", slug=moved_to, from_search=carried), 301)
     from_search = request.args.get("from_search", "")[:200]
     events.viewed.send(None, slug=found.slug, lang=found.lang, from_query=from_search or None)
     if from_search:
@@ -125,6 +129,7 @@ def article(slug):
         votes=services.vote_counts(found.slug),
         form=form,
         ask_comment=request.args.get("feedback") == "1" and vote is not None and not vote.helpful,
+        question=evidence.searched_for(found.slug),
     )
 
 

@@ -1,10 +1,18 @@
-"""Site-wide pages: language switch, error pages."""
+"""Site-wide pages: language switch, contacting support, error pages."""
 
 import datetime as dt
 import re
 from urllib.parse import unquote, urlsplit
 
-from flask import Blueprint, current_app, jsonify, redirect, render_template, request
+from flask import (
+    Blueprint,
+    current_app,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_datetime, get_locale
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
@@ -26,6 +34,39 @@ def choose_locale() -> str:
 @bp.app_context_processor
 def locale_context() -> dict:
     return {"current_locale": str(get_locale())}
+
+
+@bp.app_context_processor
+def support_context() -> dict:
+    """Support's channels and hours, shown beside every "Need more help?"."""
+    config = current_app.config
+    return {
+        "support": {
+            "phone": config["PORTAL_SUPPORT_PHONE"],
+            "hotline": config["PORTAL_SUPPORT_HOTLINE"],
+            "email": config["PORTAL_MAIL_REPLY_TO"],
+            "hours": config["PORTAL_BUSINESS_HOURS"].replace("-", "–").replace(",", ", "),
+        },
+        "request_url": request_url,
+    }
+
+
+def request_url(title: str | None = None) -> str:
+    """Where "Create a request" leads: the wizard with the question as its title."""
+    title = (title or "").strip()[:200] or None
+    return url_for("wizard.new", title=title)
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """The icon for browsers and tools that ask for it at the root."""
+    return redirect(url_for("static", filename="favicon.svg"), 301)
+
+
+@bp.get("/support")
+def contact():
+    question = request.args.get("q", "")[:200]
+    return render_template("site/contact.html", question=question)
 
 
 @bp.app_template_filter("when")

@@ -36,6 +36,16 @@ class ExtraField:
     help: dict[str, str]
     options: tuple[dict, ...] = ()
 
+    def label_in(self, lang: str) -> str:
+        return self.label.get(lang) or self.label.get("ru") or self.name
+
+    def shown(self, value, lang: str) -> str:
+        """The value as people read it: an option's label, never its stored value."""
+        for option in self.options:
+            if str(option.get("value")) == str(value):
+                return str(option.get(lang) or option.get("ru") or value)
+        return "" if value is None else str(value)
+
 
 @dataclass(frozen=True)
 class Category:

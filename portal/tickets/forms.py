@@ -78,6 +78,16 @@ class LevelForm(FlaskForm):
     service_level = SelectField(_l("Service level"), validate_choice=True)
 
 
+class PanelForm(FlaskForm):
+    """The specialist's panel: every setting of a ticket, saved together."""
+
+    status = SelectField(_l("Status"), validate_choice=True)
+    assignee = SelectField(_l("Specialist"), validate_choice=True)
+    service_level = SelectField(_l("Service level"), validate_choice=True)
+    criticality = SelectField(_l("Criticality"), validate_choice=True)
+    category = SelectField(_l("Problem type"), validate_choice=True)
+
+
 class MergeForm(FlaskForm):
     target = StringField(
         _l("Merge into request number"),

@@ -17,6 +17,7 @@ from portal.tickets.forms import (
     CriticalityForm,
     LevelForm,
     MergeForm,
+    PanelForm,
     StatusForm,
 )
 from portal.tickets.messages import CRITICALITY_LABELS, LEVEL_LABELS, STAFF_STATUS_LABELS
@@ -41,7 +42,20 @@ def staff_panel(ticket: Ticket) -> dict:
     criticality.criticality.choices = choices([(c, CRITICALITY_LABELS[c]) for c in CRITICALITIES])
     level = LevelForm(service_level=ticket.service_level)
     level.service_level.choices = choices([(lv, LEVEL_LABELS[lv]) for lv in SERVICE_LEVELS])
+    panel = PanelForm(
+        status=ticket.status,
+        assignee=str(ticket.assignee_id or ""),
+        service_level=ticket.service_level,
+        criticality=ticket.criticality,
+        category=ticket.category,
+    )
+    panel.status.choices = status.status.choices
+    panel.assignee.choices = assign.assignee.choices
+    panel.service_level.choices = level.service_level.choices
+    panel.criticality.choices = criticality.criticality.choices
+    panel.category.choices = category.category.choices
     return {
+        "panel": panel,
         "assign": assign,
         "status": status,
         "category": category,

@@ -199,7 +199,10 @@ def _render_ticket(ticket, reply_form):
         sla=sla_view(ticket),
         items=conversation.thread(ticket, current_user),
         reply_form=reply_form,
-        rate_form=RateForm(score=str(ticket.rating.score) if ticket.rating else None),
+        rate_form=RateForm(
+            score=str(ticket.rating.score) if ticket.rating else None,
+            comment=ticket.rating.comment if ticket.rating else None,
+        ),
         action_form=ActionForm(),
         can_rate=conversation.can_rate(ticket, current_user),
         can_reopen=conversation.can_reopen(ticket),

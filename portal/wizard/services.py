@@ -9,6 +9,8 @@ from sqlalchemy import select
 from portal.accounts.models import User
 from portal.analytics.services import record_funnel
 from portal.clock import utcnow
+from portal.coupons.models import Coupon
+from portal.coupons.services import check
 from portal.extensions import db
 from portal.kb.evidence import learn
 from portal.kb.learning import deflection_phrases
@@ -214,3 +216,10 @@ def discard(draft: Draft) -> None:
         draft.state, draft.updated_at = ABANDONED, utcnow()
         record_funnel("abandoned", draft.id)
         db.session.commit()
+
+
+def draft_coupon(draft: Draft, now=None) -> Coupon | None:
+    """The draft's coupon if it could be used now; CouponError says why not."""
+    if not draft.coupon_code:
+        return None
+    return check(draft.coupon_code, draft.user.organisation_id, now or utcnow())

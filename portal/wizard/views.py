@@ -20,7 +20,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from portal.analytics.services import record_funnel, rejected_articles
-from portal.coupons.services import CouponError
+from portal.coupons.services import CouponError, format_code
 from portal.extensions import db, limiter
 from portal.forms import ActionForm, choices
 from portal.kb.services import reader_language, search_index
@@ -67,8 +67,8 @@ def _draft(token: str):
     return draft
 
 
-def _suggestions(draft=None, record: bool = True) -> list:
-    text = services.request_text(draft) if draft else ""
+def _suggestions(draft=None, record: bool = True, text: str = "") -> list:
+    text = services.request_text(draft) if draft else text
     if not text.strip():
         return []
     hits = (
@@ -98,6 +98,7 @@ def _render_step(template: str, draft, **context):
         suggestions=_suggestions(draft),
         rejected=sorted(rejected_articles(draft.id)) if draft else [],
         deflect_form=DeflectForm(),
+        format_coupon=format_code,
         **context,
     )
 
@@ -110,6 +111,8 @@ def new():
     if linked is not None and not form.is_submitted():
         form.title.data = _("Follow-up: %(title)s", title=linked.title)[:200]
         form.category.data = linked.category
+    elif not form.is_submitted():  # the question asked in search, carried over
+        form.title.data = " ".join(request.args.get("title", "").split())[:200]
     if form.validate_on_submit():
         draft = services.start(
             current_user, form.title.data, form.category.data, str(get_locale()), linked
@@ -122,7 +125,7 @@ def new():
         category=None,
         steps=services.steps(None, None),
         drafts=services.active_drafts(current_user),
-        suggestions=[],
+        suggestions=[] if form.is_submitted() else _suggestions(text=form.title.data or ""),
         deflect_form=DeflectForm(),
         action_form=ActionForm(),
         linked=linked,
@@ -179,12 +182,28 @@ def step(token, step):
         problems = services.save_description(
             draft, form.description.data, form.criticality.data, form.coupon.data or "", uploads
         )
-        if not problems:
-            return redirect(_step_url(draft, "description"))
         form.files.errors = [upload_error_message(p.code, p.filename) for p in problems]
+        coupon, form.coupon.errors = _checked_coupon(draft)
+        if not problems and not form.coupon.errors:
+            return redirect(_step_url(draft, "description"))
+    else:
+        coupon, _errors = _checked_coupon(draft)
     return _render_step(
-        "wizard/description.html", draft, form=form, limits=limits, action_form=ActionForm()
+        "wizard/description.html",
+        draft,
+        form=form,
+        limits=limits,
+        coupon=coupon,
+        action_form=ActionForm(),
     )
+
+
+def _checked_coupon(draft):
+    """The draft's coupon and the words for what is wrong with it, if anything."""
+    try:
+        return services.draft_coupon(draft), []
+    except CouponError as error:
+        return None, [coupon_error_message(error.code)]
 
 
 @bp.route("/drafts/<token>/preview")
@@ -208,6 +227,7 @@ def _render_preview(draft, form, status=200):
         preview=result,
         level=level_label(result.service_level),
         coupon_error=coupon_error_message(result.coupon_error) if result.coupon_error else None,
+        coupon=_checked_coupon(draft)[0] if draft.coupon_code else None,
     ), status
 
 

@@ -67,3 +67,41 @@
     document.addEventListener("click", function (e) { if (!box.contains(e.target)) { close(); } });
   });
 })();
+
+// The header menu folds behind a button on narrow screens.
+(function () {
+  "use strict";
+  var toggle = document.querySelector(".menu-toggle");
+  var menu = document.getElementById("header-menu");
+  if (!toggle || !menu) { return; }
+  toggle.addEventListener("click", function () {
+    var open = !menu.classList.contains("open");
+    menu.classList.toggle("open", open);
+    toggle.setAttribute("aria-expanded", open ? "true" : "false");
+  });
+})();
+
+// Filters fold away on phones unless some are in use.
+(function () {
+  "use strict";
+  if (!window.matchMedia("(max-width: 600px)").matches) { return; }
+  document.querySelectorAll("details[data-fold-narrow]:not([data-keep-open])").forEach(function (box) {
+    box.open = false;
+  });
+})();
+
+// A table wider than the screen scrolls sideways: it can then be reached and scrolled by keyboard.
+(function () {
+  "use strict";
+  function mark() {
+    document.querySelectorAll("main table").forEach(function (table) {
+      if (table.scrollWidth > table.clientWidth + 1) {
+        table.setAttribute("tabindex", "0");
+      } else if (table.getAttribute("tabindex") === "0") {
+        table.removeAttribute("tabindex");
+      }
+    });
+  }
+  mark();
+  window.addEventListener("resize", mark);
+})();

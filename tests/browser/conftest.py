@@ -23,6 +23,9 @@ ARGS = [
     "--disable-sync",
 ]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+AXE = PROJECT_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+WCAG_21_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+WIDTHS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
 
 
 @pytest.fixture(scope="session")
@@ -67,3 +70,61 @@ def shot(request):
         return path
 
     return take
+
+
+@pytest.fixture(scope="session")
+def axe_source() -> str:
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: `make test` installs axe-core from package-lock.json")
+    return AXE.read_text("utf-8")
+
+
+def audit(page, axe_source: str) -> list[dict]:
+    """WCAG 2.1 A and AA violations axe-core finds on the page as it is now."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.add_script_tag(content=axe_source)
+    result = page.evaluate(
+        "tags => axe.run(document, {runOnly: {type: 'tag', values: tags}})", WCAG_21_AA
+    )
+    assert result["passes"], "axe-core ran no checks"
+    return [
+        {
+            "rule": v["id"],
+            "impact": v["impact"],
+            "help": v["help"],
+            "where": [n["target"] for n in v["nodes"]][:5],
+            "html": [n["html"][:160] for n in v["nodes"]][:3],
+        }
+        for v in result["violations"]
+    ]
+
+
+@pytest.fixture
+def new_page(browser, live_server):
+    """Pages at a given width and language that record console errors and failed loads."""
+    opened = []
+
+    def make(width: str = "desktop", lang: str = "ru"):
+        context = browser.new_context(
+            viewport=WIDTHS[width],
+            locale="ru-RU" if lang == "ru" else "en-US",
+            bypass_csp=True,  # axe-core is injected as a script of the page
+        )
+        context.add_cookies([{"name": "portal_lang", "value": lang, "url": live_server}])
+        page = context.new_page()
+        page.problems = []
+        page.on("pageerror", lambda error: page.problems.append(f"script error: {error}"))
+        page.on(
+            "console",
+            lambda m: m.type == "error" and page.problems.append(f"console: {m.text}"),
+        )
+        page.on(
+            "response",
+            lambda r: r.status >= 400 and page.problems.append(f"{r.status} {r.url}"),
+        )
+        opened.append(context)
+        return page
+
+    yield make
+    for context in opened:
+        context.close()

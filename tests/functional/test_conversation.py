@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 import socket
 import threading
 import time
@@ -419,3 +420,45 @@ def test_a_new_request_can_follow_up_one_too_old_to_reopen(app, client, people):
         old = db.session.scalar(select(Ticket).where(Ticket.number == n))
         assert new.number != n and new.linked_ticket_id == old.id
     assert n in client.get(f"/requests/{new.number}").get_data(as_text=True)
+
+
+def test_the_panel_saves_every_changed_setting_with_one_button(app, client, people):
+    n = people["number"]
+    sign_in(client, people["agent"])
+    page = client.get(f"/requests/{n}").get_data(as_text=True)
+    assert page.count("Сохранить изменения") == 1 and ">Сохранить<" not in page
+    post(
+        client,
+        f"/agent/tickets/{n}/panel",
+        {
+            "status": "waiting_customer",
+            "assignee": str(people["agent"].id),
+            "service_level": "consultation",
+            "criticality": "normal",
+            "category": "mail",
+        },
+        f"/requests/{n}",
+    )
+    with app.app_context():
+        events = db.session.scalars(select(TicketEvent).order_by(TicketEvent.id)).all()
+        kinds = [e.kind for e in events if e.kind != "created"]
+    assert kinds == ["assignee", "service_level", "status"]  # unchanged fields leave no trace
+    response = post(client, f"/agent/tickets/{n}/panel", {"status": "bogus"}, f"/requests/{n}")
+    assert response.status_code == 302 and ticket(app, n).status == "waiting_customer"
+
+
+def test_the_rating_comment_stays_in_the_box_to_be_changed(app, client, people):
+    n = people["number"]
+    sign_in(client, people["agent"])
+    post(client, f"/requests/{n}/reply", {"body": "Готово"}, f"/requests/{n}")
+    post(client, f"/agent/tickets/{n}/status", {"status": "resolved"}, f"/requests/{n}")
+    switch(client, people["customer"])
+    post(client, f"/requests/{n}/rate", {"score": "5", "comment": "Спасибо"}, f"/requests/{n}")
+    page = client.get(f"/requests/{n}").get_data(as_text=True)
+    assert "\nСпасибо</textarea>" in page
+    assert re.search(r'<input checked[^>]*value="5"', page)
+    assert "Обращение решено. Проблема осталась?" in page
+    post(client, f"/requests/{n}/rate", {"score": "3", "comment": "Долго"}, f"/requests/{n}")
+    with app.app_context():
+        rating = db.session.scalar(select(Ticket)).rating
+        assert (rating.score, rating.comment) == (3, "Долго")

@@ -1,4 +1,5 @@
 import datetime as dt
+import re
 import shutil
 
 import pytest
@@ -133,11 +134,12 @@ def test_moving_unpublishing_and_deleting(app, client, editor):
     assert (root / "crm" / "gipervizor.ru.md").exists()
     assert not (root / "support" / "nastroyka-gipervizora.ru.md").exists()
     assert search(client, "гипервизор") == ["gipervizor"]
-    assert client.get("/kb/nastroyka-gipervizora").status_code == 404
+    assert client.get("/kb/nastroyka-gipervizora").headers["Location"] == "/kb/gipervizor"
     save(client, "/editor/articles/gipervizor/edit", slug="gipervizor", category="crm", draft="y")
     assert search(client, "гипервизор") == []
     client.post("/editor/articles/gipervizor/delete", data={"csrf_token": csrf_token(client, "/")})
     assert not (root / "crm" / "gipervizor.ru.md").exists()
+    assert client.get("/kb/nastroyka-gipervizora").status_code == 404  # no redirect to nothing
     page = client.get("/editor/articles/gipervizor/history").get_data(as_text=True)
     assert "удалена" in page or "deleted" in page or "удал" in page
 
@@ -363,3 +365,72 @@ def test_ratings_are_counted_per_specialist(app, client, editor):
             rate(ticket, db.session.get(User, customer.id), score, None)
     rows = client.get("/editor/insights/ratings.csv").get_data(as_text=True).splitlines()
     assert rows == ["specialist,ratings,average", "Сергей,2,4.0"]
+
+
+def _edit(client, app, current, **changes):
+    with app.app_context():
+        article = services.find(current)
+    return save(client, f"/editor/articles/{current}/edit", **form_of(article, **changes))
+
+
+def test_a_text_edit_changes_only_that_line_and_the_date(app, client, editor):
+    path = app.config["PORTAL_ARTICLES_DIR"] / "support" / "filing.ru.md"
+    before = path.read_text("utf-8")
+    with app.app_context():
+        article = services.find("kak-podat-obrashchenie")
+    body = article.body.replace("три шага", "три простых шага")
+    assert _edit(client, app, "kak-podat-obrashchenie", body=body).status_code == 302
+    assert path.exists()  # the file keeps its name
+    after = path.read_text("utf-8")
+    changed = [(a, b) for a, b in zip(before.split("\n"), after.split("\n"), strict=True) if a != b]
+    assert len(before.split("\n")) == len(after.split("\n"))
+    assert [a.split(":")[0] for a, _b in changed] == [
+        "updated",
+        "Отправка обращения занимает три шага. Укажите заголовок и вид проблемы.",
+    ]
+    assert "tags: [обращение, заявка]" in after and "updated: '" not in after
+
+
+def test_renaming_a_slug_redirects_and_rewrites_the_links_to_it(app, client, editor):
+    root = app.config["PORTAL_ARTICLES_DIR"]
+    response = _edit(client, app, "ustanovka-na-server", slug="server-installation")
+    assert response.status_code == 302
+    assert (root / "support" / "server-installation.ru.md").exists()
+    assert not (root / "support" / "server.ru.md").exists()
+    old = client.get("/kb/ustanovka-na-server")
+    assert old.status_code == 301 and old.headers["Location"] == "/kb/server-installation"
+    filing = (root / "support" / "filing.ru.md").read_text("utf-8")
+    assert "[о сервере](server-installation.ru.md)" in filing
+    page = client.get("/kb/kak-podat-obrashchenie").get_data(as_text=True)
+    assert 'href="/kb/server-installation"' in page and 'href="#"' not in page
+    with app.app_context():
+        kinds = [r.kind for r in services.history("kak-podat-obrashchenie")]
+    assert kinds[0] == "relinked"
+    # renamed again: the oldest address still lands on the newest
+    _edit(client, app, "server-installation", slug="server-setup", category="crm")
+    assert client.get("/kb/ustanovka-na-server").headers["Location"] == "/kb/server-setup"
+    filing = (root / "support" / "filing.ru.md").read_text("utf-8")
+    assert "[о сервере](../crm/server-setup.ru.md)" in filing
+
+
+def test_a_fresh_checkout_records_no_external_changes(app, portal_cli):
+    result = portal_cli("index", "--changed")
+    assert result.exit_code == 0 and "outside the editor" not in result.output
+    with app.app_context():
+        kinds = {r.kind for r in services.history("kak-podat-obrashchenie")}
+    assert kinds == {"imported"}
+
+
+def test_each_insight_and_each_link_appears_once(client, editor):
+    insights = client.get("/editor/insights").get_data(as_text=True)
+    assert insights.count("Оценки специалистов клиентами") == 1
+    assert '<div class="charts"></div>' in insights  # no chart of a single week or no gaps
+    assert client.get("/editor/").get_data(as_text=True).count("Новая статья") == 1
+
+
+def test_a_new_article_is_written_as_the_knowledge_base_writes_them(app, client, editor):
+    save(client, "/editor/articles/new")
+    text = (
+        app.config["PORTAL_ARTICLES_DIR"] / "support" / "nastroyka-gipervizora.ru.md"
+    ).read_text("utf-8")
+    assert re.search(r"^tags: \[.+\]$", text, re.M) and re.search(r"^updated: 20\d\d-", text, re.M)

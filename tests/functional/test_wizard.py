@@ -328,3 +328,64 @@ def test_attachments_are_served_only_to_those_who_see_the_ticket(app, client, cu
 def test_the_wizard_needs_an_account(client):
     response = client.get("/requests/new")
     assert response.status_code == 302 and "/signin" in response.headers["Location"]
+
+
+def test_the_coupon_is_checked_on_its_own_step_and_its_offer_shown(app, client):
+    with app.app_context():
+        org = make_org("vip")
+        coupon = issue(org)
+        coupon.requests_used = 3
+        db.session.commit()
+        code = coupon.code
+        user = make_user(org=org)
+    sign_in(client, user)
+    token = draft_token(start(client, "Сайт не работает после обновления", "general"))
+    text = "После обновления ядра главная страница отдаёт ошибку 500."
+    wrong = describe(client, token, text, coupon="WRONGCODE1")
+    assert wrong.status_code == 200 and "Такого купона у вашей организации нет" in wrong.get_data(
+        as_text=True
+    )
+    right = describe(client, token, text, coupon=code.lower())
+    assert right.headers["Location"].endswith("/preview")
+    preview = client.get(f"/requests/drafts/{token}/preview").get_data(as_text=True)
+    assert "особое обращение" in preview and "12 особых обращений из 15" in preview
+    step = client.get(f"/requests/drafts/{token}/description").get_data(as_text=True)
+    assert "12 особых обращений из 15" in step
+
+
+def test_a_refused_preview_shows_no_deadline(app, client, customer):
+    token = draft_token(start(client, "Установка на сервер", "general"))
+    describe(client, token, OUT_OF_SCOPE)
+    page = client.get(f"/requests/drafts/{token}/preview").get_data(as_text=True)
+    assert "не входит" in page and "Ответ до" not in page
+
+
+def test_the_step_numbers_never_shift_with_the_problem_type(client, customer):
+    first = client.get("/requests/new").get_data(as_text=True)
+    assert "3. Предпросмотр" in first
+    location = start(client, "Не проходят звонки через SIP", "telephony")
+    details = client.get(location).get_data(as_text=True)
+    assert "3. Предпросмотр" in details and "4." not in details
+
+
+def test_choices_are_shown_by_their_labels(app, client, customer):
+    location = start(client, "Не приходят письма", "mail")
+    client.post(
+        location,
+        data={
+            "csrf_token": csrf_token(client, location),
+            "mailbox": "info@example.com",
+            "mail_service": "yandex",
+        },
+    )
+    token = draft_token(location)
+    describe(client, token, "Письма с сайта не доходят до ящика на Яндексе.")
+    preview = client.get(f"/requests/drafts/{token}/preview").get_data(as_text=True)
+    assert "Яндекс Почта" in preview and ">yandex<" not in preview
+    client.post(
+        f"/requests/drafts/{token}/submit", data={"csrf_token": csrf_token(client, "/requests/new")}
+    )
+    with app.app_context():
+        number = db.session.scalar(select(Ticket.number))
+    page = client.get(f"/requests/{number}").get_data(as_text=True)
+    assert "Яндекс Почта" in page and ">yandex<" not in page
