@@ -1,12 +1,13 @@
 """JSON search API: `/api/search` and `/api/suggest`."""
 
-from flask import Blueprint, current_app, jsonify, request, url_for
+from flask import Blueprint, jsonify, request, url_for
 from flask_babel import gettext as _
 
 from portal.extensions import limiter
 from portal.kb.forms import MAX_EXCLUDED, ApiSearchForm, ApiSuggestForm
 from portal.kb.results import SearchResults
 from portal.kb.services import answer_tag, reader_language, rendered, search_index
+from portal.kb.views import tagged, unchanged
 
 bp = Blueprint("kb_api", __name__, url_prefix="/api")
 
@@ -30,21 +31,6 @@ def results_json(results: SearchResults) -> dict:
         "total": results.total,
         "suggestion": results.suggestion,
     }
-
-
-def unchanged(tag: str):
-    """304 when the client holds this answer already (a browser or a proxy revalidating)."""
-    if request.if_none_match.contains(tag):
-        return tagged(current_app.response_class(status=304), tag)
-    return None
-
-
-def tagged(response, tag: str):
-    """The answer marked so that a repeat costs a revalidation only."""
-    response.set_etag(tag)
-    response.headers["Cache-Control"] = "no-cache"
-    response.vary.add("Cookie")  # the interface language comes from a cookie
-    return response
 
 
 def invalid(form) -> tuple:

@@ -62,6 +62,14 @@ def search():
     lang = form.lang.data if not form.lang.errors else ""
     category = form.category.data if not form.category.errors else ""
     page = form.page.data if valid and form.page.data else 1
+    # A visitor with no session sees the same page for the same address until the index
+    # changes: a repeat (back, reload, a proxy) is answered by revalidation, not recomputed,
+    # and is not counted again as a search.
+    tag = None
+    if not current_user.is_authenticated and not session:
+        tag = services.answer_tag("page", request.query_string.decode("latin-1"))
+        if (response := unchanged(tag)) is not None:
+            return response
     results = None
     if query:
         results = services.search_index().search(
@@ -74,7 +82,7 @@ def search():
         )
         if page == 1:
             events.searched.send(None, query=query, lang=lang or None, results=results.total)
-    return render_template(
+    page_html = render_template(
         "kb/search.html",
         form=form,
         results=results,
@@ -83,6 +91,23 @@ def search():
         lang=lang,
         category=category,
     )
+    response = current_app.make_response(page_html)
+    return tagged(response, tag) if tag else response
+
+
+def unchanged(tag: str):
+    """304 when the client holds this answer already (a browser or a proxy revalidating)."""
+    if request.if_none_match.contains(tag):
+        return tagged(current_app.response_class(status=304), tag)
+    return None
+
+
+def tagged(response, tag: str):
+    """The answer marked so that a repeat costs a revalidation only."""
+    response.set_etag(tag)
+    response.headers["Cache-Control"] = "no-cache"
+    response.vary.add("Cookie")  # the interface language and a session come in cookies
+    return response
 
 
 @bp.get("/kb/category/<slug>")

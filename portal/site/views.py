@@ -143,11 +143,22 @@ def safe_next(target: str | None, default: str = "/") -> str:
     return target if is_local_path(target) else default
 
 
-@bp.post("/language")
+@bp.route("/language", methods=["GET", "POST"])
 def language():
-    form = LanguageForm()
+    """Switch the interface language: a cookie, then back to the page.
+
+    The header's switch asks with GET, so that pages a visitor only reads carry no session
+    and no CSRF token; the choice changes nothing but the language of the pages shown to
+    this browser. A POST (older pages, scripts) is checked for CSRF like every form.
+    """
+    if request.method == "GET":
+        form = LanguageForm(request.args, meta={"csrf": False})
+        valid = form.validate()
+    else:
+        form = LanguageForm()
+        valid = form.validate_on_submit()
     response = redirect(safe_next(form.next.data))
-    if form.validate_on_submit():
+    if valid:
         response.set_cookie(
             LANG_COOKIE, form.lang.data, max_age=365 * 24 * 3600, samesite="Lax", httponly=True
         )

@@ -86,7 +86,7 @@ def test_sign_out_needs_a_post_with_csrf(app, client):
         user = make_user()
     sign_in(client, user)
     assert client.get("/signout").status_code == 405
-    token = csrf_token(client, "/")
+    token = csrf_token(client, "/signin")
     client.post("/signout", data={"csrf_token": token})
     assert "Войти" in client.get("/").get_data(as_text=True)
 

@@ -270,7 +270,7 @@ def test_saved_replies_fill_their_placeholders(app, client, people):
 
 def test_the_markdown_preview_is_sanitised(client, people, app):
     sign_in(client, people["customer"])
-    token = csrf_token(client, "/")
+    token = csrf_token(client, "/signin")
     data = client.post(
         "/api/markdown",
         json={"text": "**жирно** <script>x</script>"},
@@ -414,7 +414,7 @@ def test_a_new_request_can_follow_up_one_too_old_to_reopen(app, client, people):
             "coupon": "",
         },
     )
-    client.post(f"{draft_url}/submit", data={"csrf_token": csrf_token(client, "/")})
+    client.post(f"{draft_url}/submit", data={"csrf_token": csrf_token(client, "/signin")})
     with app.app_context():
         new = db.session.scalars(select(Ticket).order_by(Ticket.id.desc())).first()
         old = db.session.scalar(select(Ticket).where(Ticket.number == n))

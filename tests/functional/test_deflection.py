@@ -60,7 +60,7 @@ def test_each_article_shows_in_one_language_the_readers_first(client, app):
     assert {r["lang"] for r in results} == {"ru"}  # written in Russian: Russian copies
     assert {r["lang"] for r in suggest(client, "push notifications", limit=10)} == {"en"}
     assert suggest(client, "push")[0]["lang"] == "ru"  # either language: the interface's
-    client.post("/language", data={"lang": "en", "csrf_token": csrf_token(client, "/")})
+    client.post("/language", data={"lang": "en", "csrf_token": csrf_token(client, "/signin")})
     assert suggest(client, "push")[0]["lang"] == "en"
 
 

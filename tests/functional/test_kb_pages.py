@@ -119,7 +119,7 @@ def test_voting_on_an_unknown_article_is_404(client):
 
 
 def test_language_switch_is_remembered(client):
-    token = csrf_token(client, "/")
+    token = csrf_token(client, "/signin")
     response = client.post(
         "/language", data={"csrf_token": token, "lang": "en", "next": "/search?q=x"}
     )
@@ -129,7 +129,7 @@ def test_language_switch_is_remembered(client):
 
 
 def test_language_switch_never_redirects_off_site(client):
-    token = csrf_token(client, "/")
+    token = csrf_token(client, "/signin")
     for target in ("https://evil.example/", "//evil.example/", "/\\evil.example"):
         response = client.post(
             "/language", data={"csrf_token": token, "lang": "en", "next": target}
@@ -217,3 +217,31 @@ def test_cli_index_reports_problems_with_file_and_line(portal_cli, app):
     assert result.exit_code == 0
     assert "support/zz-broken.ru.md:1: missing front matter field(s)" in result.output
     assert "1 problem(s)" in result.output
+
+
+@pytest.mark.parametrize("url", ["/", "/search?q=купон", "/search?q=", "/api/suggest?q=куп"])
+def test_pages_a_visitor_only_reads_set_no_cookie(app, url):
+    response = app.test_client().get(url)
+    assert response.status_code == 200
+    assert "Set-Cookie" not in response.headers
+    assert 'name="csrf-token"' not in response.get_data(as_text=True)
+
+
+def test_a_visitors_repeated_search_page_is_revalidated(app):
+    visitor = app.test_client()
+    first = visitor.get("/search?q=купон")
+    tag = first.headers["ETag"]
+    again = visitor.get("/search?q=купон", headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.data == b""
+    assert visitor.get("/search?q=купоны", headers={"If-None-Match": tag}).status_code == 200
+
+
+def test_the_language_switch_asks_with_get_and_keeps_the_page(app):
+    visitor = app.test_client()
+    response = visitor.get("/language?lang=en&next=/search%3Fq%3Dx")
+    assert response.status_code == 302 and response.headers["Location"] == "/search?q=x"
+    assert "portal_lang=en" in response.headers["Set-Cookie"]
+    assert "Search" in visitor.get("/search?q=x").get_data(as_text=True)
+    # A foreign target is refused as before, and a wrong language changes nothing.
+    response = visitor.get("/language?lang=de&next=https://evil.example/")
+    assert response.headers["Location"] == "/" and "Set-Cookie" not in response.headers

@@ -191,7 +191,7 @@ def test_every_route_answers_each_role_as_it_should(app, client, world):
     urls = _urls(app, world)
     assert any(u.startswith("/requests/20") for u in urls)
     for role in ROLES:
-        client.post("/signout", data={"csrf_token": csrf_token(client, "/")})
+        client.post("/signout", data={"csrf_token": csrf_token(client, "/signin")})
         if role != "anonymous":
             sign_in(client, world["people"][role])
         for url in urls:
@@ -227,7 +227,7 @@ def test_ticket_numbers_cannot_be_guessed_into_someone_elses_data(app, client, w
         for url in (f"/requests/{guess}", f"/api/tickets/{guess}", f"/requests/{guess}/updates"):
             assert client.get(url).status_code == 404
     assert client.get(f"/attachments/{world['attachment']}").status_code == 404
-    token = csrf_token(client, "/")
+    token = csrf_token(client, "/signin")
     for action in ("reply", "close", "rate", "reopen"):
         response = client.post(
             f"/requests/{number}/{action}", data={"csrf_token": token, "body": "x", "score": "5"}

@@ -44,7 +44,7 @@ def is_signed_out(response) -> bool:
 
 
 def sign_out(client):
-    client.post("/signout", data={"csrf_token": csrf_token(client, "/")})
+    client.post("/signout", data={"csrf_token": csrf_token(client, "/signin")})
 
 
 def test_the_session_cookie_replayed_after_sign_out_is_refused(app, client):

@@ -218,7 +218,7 @@ def test_the_ticket_api_is_for_the_author_and_staff_only(app, client):
         number = file_ticket(new(author), now=msk(2026, 11, 23, 10, 0)).number
     assert client.get(f"/api/tickets/{number}").status_code == 401
     for user, status in [(stranger, 404), (colleague, 404), (author, 200), (agent, 200)]:
-        client.post("/signout", data={"csrf_token": csrf_token(client, "/")})
+        client.post("/signout", data={"csrf_token": csrf_token(client, "/signin")})
         sign_in(client, user)
         response = client.get(f"/api/tickets/{number}")
         assert response.status_code == status, user.email
@@ -269,7 +269,7 @@ def test_customers_and_editors_cannot_open_the_console_or_admin(app, client):
         sign_in(client, user)
         assert client.get("/agent/queue").status_code == 403
         assert client.get("/admin/").status_code == 403
-        client.post("/signout", data={"csrf_token": csrf_token(client, "/")})
+        client.post("/signout", data={"csrf_token": csrf_token(client, "/signin")})
     sign_in(client, agent)
     assert client.get("/admin/users").status_code == 403
 

@@ -134,7 +134,7 @@ def test_another_users_draft_is_not_found(app, client, customer):
     token = draft_token(start(client, "Мой черновик", "general"))
     with app.app_context():
         other = make_user()
-    client.post("/signout", data={"csrf_token": csrf_token(client, "/")})
+    client.post("/signout", data={"csrf_token": csrf_token(client, "/signin")})
     sign_in(client, other)
     for url in (f"/requests/drafts/{token}/subject", f"/requests/drafts/{token}/preview"):
         assert client.get(url).status_code == 404
@@ -320,7 +320,7 @@ def test_attachments_are_served_only_to_those_who_see_the_ticket(app, client, cu
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["Content-Disposition"].startswith("attachment")
     response.close()
-    client.post("/signout", data={"csrf_token": csrf_token(client, "/")})
+    client.post("/signout", data={"csrf_token": csrf_token(client, "/signin")})
     sign_in(client, other)
     assert client.get(f"/attachments/{attachment.id}").status_code == 404
 
