@@ -9,8 +9,8 @@ temporary folder), then drives each endpoint with `wrk` (2 threads, CONNECTIONS
 connections, SECONDS seconds; Debian's package `wrk`). Every request is different: the
 paths cycle through the typed prefixes of real customers' questions in Russian and English
 (the starter question sets and the articles' listed questions, cut every three letters:
-about 12,400 paths, more than a 20-second run asks), so no cache answers for free. Rate limits are off: one client asking hundreds of times a
-second would be refused otherwise.
+about 12,400 paths, more than a 20-second run asks), so no cache answers for free. Rate
+limits are off: one client asking hundreds of times a second would be refused otherwise.
 
 Prints req/s, p50/p99 latency, errors and the CPU the server spent per request (from the
 workers' /proc counters, so the load generator's own CPU is not counted). With
