@@ -3,6 +3,7 @@
 import shutil
 
 from portal import create_app
+from portal.extensions import db
 
 
 def test_a_live_process_answers_healthz(client):
@@ -32,11 +33,12 @@ def test_not_ready_without_an_index_or_with_redis_down(database_url, kb_dirs, tm
             "PORTAL_INDEX_DIR": str(empty),
             "PORTAL_INSTANCE_DIR": str(tmp_path / "instance"),
             "PORTAL_SECRET_KEY": "test-secret",
-            # Nothing listens on port 1 of this host: a Redis that is down.
-            "PORTAL_REDIS_URL": "redis://127.0.0.1:1/0",
             "PORTAL_RATE_LIMITS": False,
         }
     )
+    # Nothing listens on port 1 of this host: a Redis that is down. Set after start-up,
+    # so that the rate limiter (one per process) keeps its own storage.
+    app.config["PORTAL_REDIS_URL"] = "redis://127.0.0.1:1/0"
     response = app.test_client().get("/readyz")
     assert response.status_code == 503
     body = response.get_json()
@@ -44,4 +46,7 @@ def test_not_ready_without_an_index_or_with_redis_down(database_url, kb_dirs, tm
     assert not body["checks"]["index"]["ok"] and "portal index" in body["checks"]["index"]["error"]
     assert body["checks"]["redis"] == {"ok": False, "used": True, "error": "ConnectionError"}
     assert body["checks"]["database"]["ok"]
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
     shutil.rmtree(empty)
