@@ -248,10 +248,10 @@ class WhooshSearchIndex:
         scores = ranker.score(asked, weights, self.vectors, lang, allowed, meaning, self._learned)
         order = self._order(ranker, scores, prefer_lang if not lang else None, typing, exclude)
         start = (page - 1) * per_page
-        hits = []
+        hits, version = [], self.version()
         for position in order[start : start + per_page].tolist():
             # What a hit shows ranking keeps, but the passage of the body a result quotes.
-            body = self._passage(ranker, position, summary=typing)
+            body = self._passage(ranker, position, version, summary=typing)
             if body is not None:
                 hits.append(
                     self._hit(
@@ -300,10 +300,12 @@ class WhooshSearchIndex:
             chosen = np.where(kinds[at] == groups[first], mine[best[at]], chosen)
         return chosen
 
-    def _passage(self, ranker: Ranker, position: int, summary: bool) -> Passage | None:
+    def _passage(
+        self, ranker: Ranker, position: int, version: tuple, summary: bool
+    ) -> Passage | None:
         """The text a hit quotes, split into words once per index version: the summary for
         a suggestion, the body for a search result."""
-        key = (self.version(), ranker.slugs[position], summary)
+        key = (version, ranker.slugs[position], summary)
         passage = self._passages.get(key)
         if passage is None:
             if summary:
