@@ -163,9 +163,12 @@ def test_rules_are_cached_and_reloaded_when_the_file_changes(tmp_path):
 def test_the_default_rules_have_their_ids():
     assert [r.id for r in load_rules().rules] == [
         "customer-computer",
+        "remote-hands",
         "install-on-server",
+        "install-by-support",
         "move-to-server",
         "server-work",
+        "server-upkeep",
         "install-questions-noncommercial",
         "individual-programming",
         "custom-development",
@@ -203,6 +206,36 @@ def test_a_coupon_covers_moves_and_server_work(text):
 def test_a_coupon_does_not_cover_the_customers_own_computer():
     result = classify("Why is my accountant's computer so slow?", special=True)
     assert (result.verdict, result.rule) == ("out_of_scope", "customer-computer")
+
+
+def test_a_coupon_covers_upkeep_of_the_customers_server_but_not_remote_help_on_its_pcs():
+    upkeep = "На сервере забит диск логами, подключитесь по ssh и почистите"
+    assert classify(upkeep).rule == "server-upkeep"
+    assert classify(upkeep, special=True).verdict == "in_scope"
+    hands = "Установите приложение Битрикс24 на компьютеры отдела через AnyDesk"
+    assert classify(hands).rule == "remote-hands"
+    assert classify(hands, special=True).rule == "remote-hands"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "После обновления модуля main на сервере в логах ошибка, почистите кеш? Доступы ниже",
+        "Проверка системы пишет, что на сервере мало памяти для PHP — какое значение нужно?",
+        "Мы почистили диск на сервере, но портал всё равно не открывается",
+        "The desktop app won't install on my PC, can you connect and see the error?",
+        "Выгрузка сделок в Excel не открывается на компьютере",
+    ],
+)
+def test_a_failing_product_on_the_customers_machine_stays_support(text):
+    assert classify(text).verdict == "in_scope"
+
+
+def test_a_wish_that_support_install_is_not_work_already_done():
+    wish = classify("Нужно, чтобы ваш инженер развернул нам Битрикс24 на нашем VPS")
+    assert (wish.verdict, wish.rule) == ("out_of_scope", "install-by-support")
+    done = classify("Наш админ развернул Битрикс24 на VPS, при входе ошибка базы данных")
+    assert done.verdict == "in_scope"
 
 
 def test_individual_programming_is_consultation_only_for_noncommercial():
