@@ -169,6 +169,7 @@ def test_the_default_rules_have_their_ids():
         "move-to-server",
         "server-work",
         "server-upkeep",
+        "server-slow",
         "install-questions-noncommercial",
         "individual-programming",
         "custom-development",
