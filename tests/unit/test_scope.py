@@ -376,15 +376,15 @@ def test_labelled_set():
     assert ev.recall("consultation") >= 0.9, figures(ev)
 
 
-# Floors against regressions on requests the rules and examples were not written for
-# (README gives the figures); below the aim of 0.95 and 0.9. No in-scope request
-# of any section may be refused.
+# Floors against regressions, at the figures measured once each holdout's misses were
+# studied (README gives the first-run figures, the blind ones). No in-scope request of
+# any section may be refused.
 HOLDOUT_FLOORS = {
-    "holdout": {"precision": 1.0, "out_of_scope": 0.9, "consultation": 0.95},
-    "holdout_2": {"precision": 1.0, "out_of_scope": 0.95, "consultation": 0.9},
-    "holdout_3": {"precision": 1.0, "out_of_scope": 0.95, "consultation": 0.95},
-    "holdout_4": {"precision": 1.0, "out_of_scope": 0.95, "consultation": 0.6},
-    "holdout_5": {"precision": 1.0, "out_of_scope": 0.75, "consultation": 0.7},
+    "holdout": {"precision": 1.0, "out_of_scope": 1.0, "consultation": 1.0},
+    "holdout_2": {"precision": 1.0, "out_of_scope": 1.0, "consultation": 1.0},
+    "holdout_3": {"precision": 1.0, "out_of_scope": 1.0, "consultation": 1.0},
+    "holdout_4": {"precision": 1.0, "out_of_scope": 1.0, "consultation": 1.0},
+    "holdout_5": {"precision": 1.0, "out_of_scope": 1.0, "consultation": 1.0},
 }
 
 
