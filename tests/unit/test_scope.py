@@ -175,6 +175,7 @@ def test_the_default_rules_have_their_ids():
         "custom-development",
         "general-programming",
         "language-how-to",
+        "site-advice",
         "site-building",
     ]
 
