@@ -348,9 +348,9 @@ def test_the_coupon_is_checked_on_its_own_step_and_its_offer_shown(app, client):
     right = describe(client, token, text, coupon=code.lower())
     assert right.headers["Location"].endswith("/preview")
     preview = client.get(f"/requests/drafts/{token}/preview").get_data(as_text=True)
-    assert "особое обращение" in preview and "12 особых обращений из 15" in preview
+    assert "спецзапросом" in preview and "12 спецзапросов из 15" in preview
     step = client.get(f"/requests/drafts/{token}/description").get_data(as_text=True)
-    assert "12 особых обращений из 15" in step
+    assert "12 спецзапросов из 15" in step
 
 
 def test_a_refused_preview_shows_no_deadline(app, client, customer):
