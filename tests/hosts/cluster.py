@@ -107,6 +107,7 @@ class Host:
     root: Path
     env: dict[str, str]
     web_workers: int = 2
+    web_threads: int = 1
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     @property
@@ -122,6 +123,8 @@ class Host:
                 BIN / "gunicorn",
                 "--workers",
                 str(self.web_workers),
+                "--threads",
+                str(self.web_threads),
                 "--bind",
                 bind,
                 "--log-level",
@@ -245,6 +248,7 @@ class Cluster:
         host_env: list[dict] | None = None,
         worker: bool = True,
         web_workers: int = 2,
+        web_threads: int = 1,
     ):
         if not 1 <= hosts <= len(ADDRESSES):
             raise ValueError(f"1 to {len(ADDRESSES)} hosts")
@@ -272,7 +276,7 @@ class Cluster:
                 "PORTAL_BASE_URL": f"http://{address}:{port}",
             }
             merged = {**outside, **shared, **host_vars, **((host_env or [{}] * hosts)[i])}
-            self.hosts.append(Host("ABCD"[i], address, port, home, merged, web_workers))
+            self.hosts.append(Host("ABCD"[i], address, port, home, merged, web_workers, web_threads))
 
     def start(self) -> "Cluster":
         index = self.root / "index-built"
