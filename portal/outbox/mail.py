@@ -208,7 +208,9 @@ def _permanent(exc: Exception) -> bool:
     return isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600
 
 
-def deliver_pending(transport: Transport, now: dt.datetime | None = None, limit: int = 100) -> int:
+def deliver_pending(
+    transport: Transport, now: dt.datetime | None = None, limit: int = 100, stop=None
+) -> int:
     """Send what is due; failures are retried with backoff, permanent ones marked failed."""
     sender = current_app.config["PORTAL_MAIL_FROM"]
     lease = dt.timedelta(seconds=current_app.config["PORTAL_OUTBOX_LEASE_SECONDS"])
@@ -234,4 +236,4 @@ def deliver_pending(transport: Transport, now: dt.datetime | None = None, limit:
         db.session.commit()
         return message.status == SENT
 
-    return queue.deliver_due(OutboxMessage, attempt, now, limit, lease)
+    return queue.deliver_due(OutboxMessage, attempt, now, limit, lease, stop)

@@ -15,6 +15,7 @@ lost its answer) before recording it, and the row goes out again after the lease
 
 import datetime as dt
 from collections.abc import Callable
+from threading import Event
 
 from sqlalchemy import select, update
 
@@ -77,10 +78,14 @@ def deliver_due(
     now: dt.datetime | None = None,
     limit=100,
     lease: dt.timedelta = LEASE,
+    stop: Event | None = None,
 ) -> int:
-    """Claim and attempt up to `limit` due rows of `model`; returns how many succeeded."""
+    """Claim and attempt up to `limit` due rows of `model`, until `stop` is set; returns how
+    many succeeded."""
     done = 0
     for _ in range(limit):
+        if stop is not None and stop.is_set():
+            break
         at = now or utcnow()
         row_id = claim_next(model, at, lease)
         if row_id is None:

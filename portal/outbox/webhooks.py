@@ -82,13 +82,13 @@ def _attempt(delivery_id: int, now: dt.datetime) -> bool:
     return outcome == DELIVERED
 
 
-def deliver_webhooks(now: dt.datetime | None = None, limit: int = 100) -> int:
+def deliver_webhooks(now: dt.datetime | None = None, limit: int = 100, stop=None) -> int:
     """POST up to `limit` due deliveries; returns how many were delivered.
 
     2xx is delivered; 4xx other than 408 and 429 fails for good; anything else (3xx, 408,
     429, 5xx, no answer) is retried with backoff until MAX_ATTEMPTS attempts.
     """
-    return queue.deliver_due(WebhookDelivery, _attempt, now, limit, _lease())
+    return queue.deliver_due(WebhookDelivery, _attempt, now, limit, _lease(), stop)
 
 
 def _lease() -> dt.timedelta:
