@@ -276,7 +276,9 @@ class Cluster:
                 "PORTAL_BASE_URL": f"http://{address}:{port}",
             }
             merged = {**outside, **shared, **host_vars, **((host_env or [{}] * hosts)[i])}
-            self.hosts.append(Host("ABCD"[i], address, port, home, merged, web_workers, web_threads))
+            self.hosts.append(
+                Host("ABCD"[i], address, port, home, merged, web_workers, web_threads)
+            )
 
     def start(self) -> "Cluster":
         index = self.root / "index-built"
