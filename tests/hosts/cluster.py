@@ -55,6 +55,17 @@ def free_port(address: str = "127.0.0.1") -> int:
         return probe.getsockname()[1]
 
 
+def eventually(check, within: float, every: float = 0.1):
+    """Call `check` until it returns something true or `within` seconds pass; its last value.
+
+    For assertions about what spreads between hosts ("found by search on B within 2 s").
+    """
+    deadline = time.monotonic() + within
+    while not (value := check()) and time.monotonic() < deadline:
+        time.sleep(every)
+    return value
+
+
 @contextmanager
 def throwaway_database(server_url: str, prefix: str = "portal_hosts"):
     """A new, migrated PostgreSQL database on the server of `server_url`; dropped after."""
