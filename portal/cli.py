@@ -4,8 +4,9 @@ import csv
 import importlib.util
 import json
 import secrets
+import signal
 import sys
-import time
+import threading
 from pathlib import Path
 
 import click
@@ -161,16 +162,23 @@ def demo_command(if_empty):
 @click.option("--interval", type=click.FloatRange(0.2, 3600), default=5.0, show_default=True)
 @with_appcontext
 def worker_command(once, interval):
-    """Deliver the e-mail outbox (SMTP, or .eml files by default), retrying failures."""
+    """Deliver the e-mail outbox (SMTP, or .eml files by default), retrying failures.
+
+    SIGTERM or Ctrl-C lets the send in progress finish and be recorded, then stops: a
+    restart never leaves a letter taken by the server but not marked sent.
+    """
     transport = transport_from_config(current_app.config)
-    while True:
-        sent = deliver_pending(transport)
-        hooks = deliver_webhooks()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.is_set():
+        sent = deliver_pending(transport, stop=stop)
+        hooks = deliver_webhooks(stop=stop)
         if sent or hooks:
             click.echo(f"{sent} message(s) sent, {hooks} webhook(s) delivered")
         if once:
             return
-        time.sleep(interval)
+        stop.wait(interval)
 
 
 @main.command("scope")

@@ -192,6 +192,13 @@ SETTINGS = [
     Setting("PORTAL_SMTP_USER", None, "SMTP login (none: no authentication)."),
     Setting("PORTAL_SMTP_PASSWORD", None, "SMTP password."),
     Setting("PORTAL_SMTP_STARTTLS", False, "Use STARTTLS with the SMTP server.", bool),
+    Setting(
+        "PORTAL_OUTBOX_LEASE_SECONDS",
+        300,
+        "How long a worker holds a claimed e-mail or webhook call before another worker may "
+        "take it; a send must end within half of it.",
+        int,
+    ),
 ]
 SETTING_NAMES = {s.name for s in SETTINGS}
 
@@ -280,6 +287,8 @@ def load_settings(overrides: dict | None = None) -> dict:
         raise ConfigError("PORTAL_MAIL_TRANSPORT must be file or smtp")
     if not 0 <= values["PORTAL_EVENT_FLUSH_SECONDS"] <= 3600:
         raise ConfigError("PORTAL_EVENT_FLUSH_SECONDS must be between 0 and 3600")
+    if not 2 <= values["PORTAL_OUTBOX_LEASE_SECONDS"] <= 86400:
+        raise ConfigError("PORTAL_OUTBOX_LEASE_SECONDS must be between 2 and 86400")
     for name in ("PORTAL_LEARN_MIN_SESSIONS", "PORTAL_LEARN_MAX_PER_ARTICLE"):
         if values[name] < 1:
             raise ConfigError(f"{name} must be at least 1")
