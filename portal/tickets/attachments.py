@@ -171,6 +171,7 @@ def send_stored(stored_name: str, filename: str, content_type: str, size: int) -
         abort(404)
     response = Response(chain([first], pieces), mimetype=content_type, direct_passthrough=True)
     response.content_length = size
+    response.cache_control.no_cache = True
     response.headers.set("Content-Disposition", "attachment", **_download_names(filename))
     return response
 

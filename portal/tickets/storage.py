@@ -107,8 +107,14 @@ class S3Store:
                 "PORTAL_ATTACHMENT_STORE is s3 but boto3 is not installed "
                 "(pip install 'support-portal[s3]')"
             ) from None
+        session = boto3.session.Session()
+        if session.get_credentials() is None:
+            raise ConfigError(
+                "PORTAL_ATTACHMENT_STORE is s3 but boto3 finds no credentials "
+                "(AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ~/.aws/credentials or a role)"
+            )
         self.bucket, self.prefix = bucket, prefix
-        self.client = boto3.client("s3", endpoint_url=endpoint_url or None)
+        self.client = session.client("s3", endpoint_url=endpoint_url or None)
         self.client_error = ClientError
 
     def key(self, name: str) -> str:

@@ -250,6 +250,13 @@ def test_a_store_that_cannot_work_stops_start_up_with_the_reason(
         create_app({**base, "PORTAL_ATTACHMENT_STORE": "ftp"})
     with pytest.raises(ConfigError, match="PORTAL_S3_BUCKET is not set"):
         create_app({**base, "PORTAL_ATTACHMENT_STORE": "s3"})
+    for name in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_PROFILE"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "none"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+    with pytest.raises(ConfigError, match="boto3 finds no credentials"):
+        create_app({**base, "PORTAL_ATTACHMENT_STORE": "s3", "PORTAL_S3_BUCKET": "files"})
     monkeypatch.setitem(sys.modules, "boto3", None)  # as if the s3 extra were not installed
     with pytest.raises(ConfigError, match="boto3 is not installed"):
         create_app({**base, "PORTAL_ATTACHMENT_STORE": "s3", "PORTAL_S3_BUCKET": "files"})
