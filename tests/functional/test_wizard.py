@@ -329,6 +329,24 @@ def test_attachments_are_served_only_to_those_who_see_the_ticket(
     assert client.get(f"/attachments/{attachment.id}").status_code == 404
 
 
+def test_a_draft_file_downloads_and_deleting_it_removes_it_from_the_store(
+    app, client, customer, attachment_store
+):
+    token = draft_token(start(client, "Скриншот ошибки", "general"))
+    describe(client, token, "Ошибка на странице CRM, скриншот приложен.", files=[("a.png", PNG)])
+    with app.app_context():
+        item = db.session.scalar(select(Draft)).files[0]
+        name, url = item.stored_name, f"/requests/drafts/{token}/files/{item.id}"
+        assert attachment_store.exists(name)
+    response = client.get(url)
+    assert response.status_code == 200 and response.data == PNG
+    response.close()
+    client.post(f"{url}/delete", data={"csrf_token": csrf_token(client, "/requests/new")})
+    with app.app_context():
+        assert not attachment_store.exists(name)
+    assert client.get(url).status_code == 404
+
+
 def test_the_wizard_needs_an_account(client):
     response = client.get("/requests/new")
     assert response.status_code == 302 and "/signin" in response.headers["Location"]
