@@ -12,6 +12,7 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal import demo
@@ -36,6 +37,9 @@ from portal.outbox.models import Webhook
 from portal.outbox.webhooks import deliver_webhooks
 from portal.scope import classify, evaluate, load_rules, load_sections
 from portal.sla import TIERS
+from portal.tickets.models import Attachment
+from portal.tickets.storage import STORES, build_store, copy_all
+from portal.wizard.models import DraftFile
 
 
 def _bench(name: str):
@@ -72,6 +76,42 @@ def db_upgrade():
     """Create or migrate the database to the newest schema."""
     upgrade(current_app.config["PORTAL_DATABASE_URL"])
     click.echo("Database is up to date.")
+
+
+@main.group()
+def attachments():
+    """Where attachments are kept."""
+
+
+@attachments.command("move")
+@click.option("--to", "target", type=click.Choice(STORES), required=True)
+@click.option(
+    "--from",
+    "source",
+    type=click.Choice(STORES),
+    default=None,
+    help="Store to copy from; default PORTAL_ATTACHMENT_STORE.",
+)
+@with_appcontext
+def attachments_move(target, source):
+    """Copy every attachment into another store; safe to run again. Nothing is deleted."""
+    source = source or current_app.config["PORTAL_ATTACHMENT_STORE"]
+    if source == target:
+        raise click.UsageError(f"the attachments are already read from {source}")
+    try:
+        stores = build_store(source, current_app.config), build_store(target, current_app.config)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    names = database.session.scalars(
+        select(Attachment.stored_name).union(select(DraftFile.stored_name))
+    ).all()
+    counts = copy_all(names, *stores)
+    click.echo(
+        f"{counts['copied']} copied to {target}, {counts['present']} already there, "
+        f"{counts['missing']} missing from {source}."
+    )
+    if counts["missing"]:
+        sys.exit(1)
 
 
 @main.command("index")

@@ -139,6 +139,26 @@ SETTINGS = [
     Setting("PORTAL_ATTACHMENT_MAX_MB", 10, "Largest attachment, in megabytes.", int),
     Setting("PORTAL_ATTACHMENTS_PER_MESSAGE", 5, "Most files on one message.", int),
     Setting(
+        "PORTAL_ATTACHMENT_STORE",
+        "files",
+        "Where attachments are kept: files (instance/attachments/, one host or a disk every "
+        "host mounts), database (in the portal's database, in 256 KiB pieces) or s3 "
+        "(S3-compatible object storage; needs the s3 extra and PORTAL_S3_BUCKET).",
+    ),
+    Setting("PORTAL_S3_BUCKET", None, "Bucket of the s3 attachment store."),
+    Setting(
+        "PORTAL_S3_ENDPOINT_URL",
+        None,
+        "Address of an S3-compatible service (MinIO, Ceph, a cloud's S3); none: AWS. "
+        "Credentials and region come from boto3's usual environment (AWS_ACCESS_KEY_ID, "
+        "AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION) or its files, never from these settings.",
+    ),
+    Setting(
+        "PORTAL_S3_PREFIX",
+        "attachments/",
+        "Prefix of the object keys in the bucket, so that one bucket can serve several uses.",
+    ),
+    Setting(
         "PORTAL_REOPEN_DAYS",
         30,
         "Days after which a resolved or closed request can no "
@@ -283,6 +303,8 @@ def load_settings(overrides: dict | None = None) -> dict:
     values["PORTAL_DATABASE_URL"] = _resolve_sqlite(values["PORTAL_DATABASE_URL"])
     if values["PORTAL_DEFAULT_LOCALE"] not in ("ru", "en"):
         raise ConfigError("PORTAL_DEFAULT_LOCALE must be ru or en")
+    if values["PORTAL_ATTACHMENT_STORE"] not in ("files", "database", "s3"):
+        raise ConfigError("PORTAL_ATTACHMENT_STORE must be files, database or s3")
     if values["PORTAL_MAIL_TRANSPORT"] not in ("file", "smtp"):
         raise ConfigError("PORTAL_MAIL_TRANSPORT must be file or smtp")
     if not 0 <= values["PORTAL_EVENT_FLUSH_SECONDS"] <= 3600:
