@@ -19,18 +19,25 @@ from portal.editor.frontmatter import replace_list, update_front_matter
 from portal.editor.links import redirects_text, relink, with_redirect
 from portal.editor.models import ArticleRevision
 from portal.extensions import db
+from portal.kb import published
 from portal.kb.articles import (
     SLUG_PATTERN,
     Article,
     ArticleError,
+    article_files,
     content_hash,
     load_articles,
     parse_source,
 )
 from portal.kb.indexing import update_articles
 from portal.kb.learning import move_phrases
+from portal.kb.published import META_FILES, next_seq, publish, unpublish
+from portal.kb.replica import applied_seq
 from portal.kb.services import REDIRECTS_FILE, load_redirects, search_index
 from portal.kb.vectors import word_vectors
+
+# The job lock an import of the articles folder runs under: one host imports at a time.
+IMPORT_JOB = "articles-import"
 
 
 class EditorError(ValueError):
@@ -139,7 +146,7 @@ def _latest(slug: str) -> ArticleRevision | None:
     ).first()
 
 
-def _record(slug: str, path: str, kind: str, content: str, author: User | None) -> None:
+def _revision(slug: str, path: str, kind: str, content: str, author: User | None, seq: int) -> None:
     previous = _latest(slug)
     db.session.add(
         ArticleRevision(
@@ -151,8 +158,45 @@ def _record(slug: str, path: str, kind: str, content: str, author: User | None) 
             content_hash=content_hash(content.encode()),
             diff=diff(previous.content if previous else "", content, "before", "after"),
             created_at=utcnow(),
+            seq=seq,
         )
     )
+
+
+def _record(slug: str, path: str, kind: str, content: str, author: User | None, seq: int) -> None:
+    """A version in the history and the article's published state, in change `seq`."""
+    _revision(slug, path, kind, content, author, seq)
+    if kind == "deleted":
+        unpublish(db.session, path, seq, slug)
+    else:
+        publish(db.session, path, content, seq, slug)
+
+
+def _check_published(existing: Article | None, article: Article, text: str) -> None:
+    """With the sequence held, refuse what the database has moved past: a version saved
+    on another host since this one's file, a slug another host has given meanwhile."""
+    if existing is not None:
+        row = published.current(db.session, existing.path)
+        if row is not None and row.deleted:
+            db.session.rollback()
+            raise EditorError("not_found")
+        if row is not None and row.content_hash != existing.content_hash:
+            db.session.rollback()
+            raise EditorError("stale", diff=diff(row.content, text, "saved meanwhile", "yours"))
+    for row in published.live_with_slug(db.session, article.slug):
+        if existing is None or row.path != existing.path:
+            db.session.rollback()
+            raise EditorError("slug_taken")
+
+
+def _apply_files(writes: dict[str, str], removes: list[str]) -> None:
+    """This host's folder after a committed change (the other hosts' follow the database)."""
+    root = articles_root()
+    for path in removes:
+        if path not in writes:
+            (root / path).unlink(missing_ok=True)
+    for path, text in writes.items():
+        _write_atomically(root / path, text)
 
 
 def _check(values: ArticleDraft) -> None:
@@ -248,25 +292,29 @@ def save(
     if renamed:
         text = relink(text, existing.path, article.path, moves, slugs)
         article = parse_source(text.encode("utf-8"), rel_path)
-    _write_atomically(root / rel_path, text)
-    removed, relinked = [], []
+    seq = next_seq(db.session)  # saves on every host wait here until this one commits
+    _check_published(existing, article, text)
+    writes, removes, removed, relinked = {rel_path: text}, [], [], []
     kind = "created" if existing is None else "edited"
     if renamed:
-        (root / existing.path).unlink(missing_ok=True)
+        removes.append(existing.path)
+        unpublish(db.session, existing.path, seq, existing.slug)
         kind = "renamed"
-        relinked = _relink_others(by_slug.values(), existing, moves, slugs, author)
+        relinked = _relink_others(by_slug.values(), existing, moves, slugs, author, seq, writes)
         if slugs:
             removed.append(existing.slug)
             move_phrases(db.session, existing.slug, article.slug)
             redirects = with_redirect(load_redirects(root), existing.slug, article.slug)
-            _write_atomically(root / REDIRECTS_FILE, redirects_text(redirects))
-    _record(article.slug, article.path, kind, text, author)
+            writes[REDIRECTS_FILE] = redirects_text(redirects)
+            publish(db.session, REDIRECTS_FILE, writes[REDIRECTS_FILE], seq)
+    _record(article.slug, article.path, kind, text, author, seq)
     db.session.commit()
+    _apply_files(writes, removes)
     _reindex([article, *relinked], removed)
     return article
 
 
-def _relink_others(articles, renamed: Article, moves: dict, slugs: dict, author) -> list:
+def _relink_others(articles, renamed: Article, moves: dict, slugs: dict, author, seq, writes):
     """Point every other article's links at the renamed one's new file and slug."""
     root, changed = articles_root(), []
     for other in articles:
@@ -275,8 +323,8 @@ def _relink_others(articles, renamed: Article, moves: dict, slugs: dict, author)
         current = (root / other.path).read_text("utf-8")
         text = relink(current, other.path, other.path, moves, slugs)
         if text != current:
-            _write_atomically(root / other.path, text)
-            _record(other.slug, other.path, "relinked", text, author)
+            writes[other.path] = text
+            _record(other.slug, other.path, "relinked", text, author, seq)
             changed.append(parse_source(text.encode("utf-8"), other.path))
     return changed
 
@@ -286,13 +334,16 @@ def delete(slug: str, author: User) -> None:
     if article is None:
         raise EditorError("not_found")
     path = articles_root() / article.path
-    _record(slug, article.path, "deleted", path.read_text("utf-8"), author)
-    db.session.commit()
-    path.unlink()
+    seq = next_seq(db.session)
+    _record(slug, article.path, "deleted", path.read_text("utf-8"), author, seq)
+    writes = {}
     redirects = load_redirects(articles_root())
     if slug in redirects.values():
         kept = {old: new for old, new in redirects.items() if new != slug}
-        _write_atomically(articles_root() / REDIRECTS_FILE, redirects_text(kept))
+        writes[REDIRECTS_FILE] = redirects_text(kept)
+        publish(db.session, REDIRECTS_FILE, writes[REDIRECTS_FILE], seq)
+    db.session.commit()
+    _apply_files(writes, [article.path])
     _reindex([], [slug])
 
 
@@ -311,34 +362,78 @@ def restore(slug: str, revision_id: int, author: User) -> Article:
     revision = db.session.get(ArticleRevision, revision_id)
     if revision is None or revision.slug != slug:
         raise EditorError("not_found")
-    root = articles_root()
     current = find(slug)
-    if current is not None and current.path != revision.path:
-        (root / current.path).unlink(missing_ok=True)
     article = parse_source(revision.content.encode("utf-8"), revision.path)
-    _write_atomically(root / revision.path, revision.content)
-    _record(slug, revision.path, "restored", revision.content, author)
+    seq = next_seq(db.session)
+    removes = []
+    if current is not None and current.path != revision.path:
+        removes.append(current.path)
+        unpublish(db.session, current.path, seq, slug)
+    _record(slug, revision.path, "restored", revision.content, author, seq)
     db.session.commit()
+    _apply_files({revision.path: revision.content}, removes)
     _reindex([article], [])
     return article
 
 
 def sync_history() -> int:
-    """Record files changed outside the editor (git pull) as external revisions.
+    """Publish the files changed outside the editor (a git pull) as one change and record
+    them in the articles' history; returns how many known articles changed or went.
 
-    An article with no history yet (a fresh checkout) gets its first revision as it is,
-    so later changes have something to be compared with; that is not a change.
+    Run under `job_lock(IMPORT_JOB)`. A file the database holds a version of newer than this
+    host has applied is left to the follower: the host is behind, its file is not newer. An
+    article the database has never seen (a fresh checkout) gets its first revision as it
+    is, which is not a change.
     """
-    changed = 0
-    for article in all_articles():
-        latest = _latest(article.slug)
-        if latest is None or latest.content_hash != article.content_hash:
-            text = (articles_root() / article.path).read_text("utf-8")
-            _record(article.slug, article.path, "imported" if latest is None else "external",
-                    text, None)  # fmt: skip
+    root = articles_root()
+    applied = applied_seq(current_app.config["PORTAL_INDEX_DIR"])
+    seq = next_seq(db.session)  # editors' saves wait until the import commits
+    rows = {row.path: row for row in published.all_rows(db.session)}
+    files = {a.path: (a.slug, (root / a.path).read_bytes().decode("utf-8")) for a in all_articles()}
+    for name in META_FILES:
+        if (root / name).is_file():
+            files[name] = (None, (root / name).read_bytes().decode("utf-8"))
+    changed = touched = 0
+    for path, (slug, text) in files.items():
+        row = rows.get(path)
+        if row is not None and (row.seq > applied or (not row.deleted and row.content == text)):
+            continue
+        touched += 1
+        publish(db.session, path, text, seq, slug)
+        if slug is None:
+            continue
+        latest = _latest(slug)
+        if latest is None or latest.content_hash != content_hash(text.encode("utf-8")):
+            _revision(slug, path, "imported" if latest is None else "external", text, None, seq)
             changed += latest is not None
-    db.session.commit()
+    present = {p.relative_to(root).as_posix() for p in article_files(root)}
+    for path, row in rows.items():
+        gone = present and path.endswith(".md") and path not in present and not row.deleted
+        # Only what this host had can have been removed from its folder since.
+        if gone and row.slug and row.seq <= applied:
+            touched += 1
+            changed += 1
+            _record(row.slug, path, "deleted", row.content, None, seq)
+    if touched:
+        db.session.commit()
+    else:
+        db.session.rollback()  # nothing changed: the sequence does not move
     return changed
+
+
+def export_articles(target: Path) -> int:
+    """Write the published files into `target` as they are in the database, byte for byte;
+    files deleted there are removed. Returns how many files were written or removed."""
+    count = 0
+    for row in published.all_rows(db.session):
+        if not published.is_safe_path(row.path):
+            continue
+        if row.deleted:
+            count += published.remove_file(target, row.path)
+        else:
+            count += published.write_file(target, row.path, row.content)
+    db.session.rollback()
+    return count
 
 
 def missing_translations(articles: list[Article]) -> list[Article]:
