@@ -24,7 +24,7 @@ from portal.editor.services import IMPORT_JOB, export_articles, sync_history
 from portal.extensions import db as database
 from portal.kb.api import results_json
 from portal.kb.indexing import build_index, update_changed
-from portal.kb.replica import follow_once
+from portal.kb.replica import catch_up, host_lock
 from portal.kb.results import IndexMissing
 from portal.kb.services import search_index
 from portal.kb.vectors import word_vectors
@@ -50,8 +50,12 @@ def _bench(name: str):
 
 
 def _create_app():
+    # Only the development server follows the published articles in the background; the
+    # other commands are short, and `portal index` follows under its own locks.
+    context = click.get_current_context(silent=True)
+    serving = context is not None and context.info_name == "run"
     try:
-        return create_app()
+        return create_app(None if serving else {"PORTAL_REPLICA_POLL_SECONDS": 0})
     except ConfigError as exc:
         click.echo(f"Configuration error: {exc}", err=True)
         sys.exit(2)
@@ -110,12 +114,14 @@ def index_command(changed, procs, strict):
 def _import_articles() -> int:
     """Publish the folder's changes in the database (one host at a time), then bring the
     folder and index up to what the database holds; how many known articles changed."""
+    index_dir = current_app.config["PORTAL_INDEX_DIR"]
     try:
-        with job_lock(IMPORT_JOB):
+        # One import across hosts; on this host, no follower writes the folder meanwhile.
+        with job_lock(IMPORT_JOB), host_lock(index_dir, wait=True):
             external = sync_history()
-            follow_once(
+            catch_up(
                 current_app.config["PORTAL_ARTICLES_DIR"],
-                current_app.config["PORTAL_INDEX_DIR"],
+                index_dir,
                 current_app.config["PORTAL_REPLICA_REBUILD_AFTER"],
                 current_app.config["PORTAL_SEARCH_VECTORS"],
             )

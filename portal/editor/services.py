@@ -380,10 +380,10 @@ def sync_history() -> int:
     """Publish the files changed outside the editor (a git pull) as one change and record
     them in the articles' history; returns how many known articles changed or went.
 
-    Run under `job_lock(IMPORT_JOB)`. A file the database holds a version of newer than this
-    host has applied is left to the follower: the host is behind, its file is not newer. An
-    article the database has never seen (a fresh checkout) gets its first revision as it
-    is, which is not a change.
+    Run under `job_lock(IMPORT_JOB)`. A file that is an older version of one the database
+    holds newer than this host has applied is left to the follower: the host is behind, its
+    file is not a change. An article the database has never seen (a fresh checkout) gets
+    its first revision as it is, which is not a change.
     """
     root = articles_root()
     applied = applied_seq(current_app.config["PORTAL_INDEX_DIR"])
@@ -396,8 +396,10 @@ def sync_history() -> int:
     changed = touched = 0
     for path, (slug, text) in files.items():
         row = rows.get(path)
-        if row is not None and (row.seq > applied or (not row.deleted and row.content == text)):
+        if row is not None and not row.deleted and row.content == text:
             continue
+        if row is not None and row.seq > applied and _seen_before(slug, text):
+            continue  # an older version on a host that has not applied the newer one yet
         touched += 1
         publish(db.session, path, text, seq, slug)
         if slug is None:
@@ -419,6 +421,18 @@ def sync_history() -> int:
     else:
         db.session.rollback()  # nothing changed: the sequence does not move
     return changed
+
+
+def _seen_before(slug: str | None, text: str) -> bool:
+    """Whether the history holds this text of the article (always for the `_*.yml` files,
+    which have none: a host behind takes the database's)."""
+    if slug is None:
+        return True
+    digest = content_hash(text.encode("utf-8"))
+    found = select(ArticleRevision.id).where(
+        ArticleRevision.slug == slug, ArticleRevision.content_hash == digest
+    )
+    return db.session.scalar(found.limit(1)) is not None
 
 
 def export_articles(target: Path) -> int:

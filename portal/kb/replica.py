@@ -75,12 +75,13 @@ def lag() -> tuple[int, int]:
 
 
 @contextmanager
-def _host_lock(index_dir: Path):
-    """True inside if this process holds the host's replica lock, False if another does."""
+def host_lock(index_dir: Path, wait: bool = False):
+    """True inside if this process holds the host's replica lock, False if another does
+    (with `wait`, until it is free)."""
     index_dir.mkdir(parents=True, exist_ok=True)
     with open(index_dir / LOCK_FILE, "a+") as handle:
         try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(handle, fcntl.LOCK_EX if wait else fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             yield False
             return
@@ -94,28 +95,44 @@ def _needs_rebuild(articles_dir: Path, index_dir: Path) -> bool:
     return current_generation(index_dir) is None or not article_files(articles_dir)
 
 
+def _up_to_date(articles_dir: Path, index_dir: Path) -> bool | None:
+    """True if nothing is to be done, None if nothing is published yet (the folder is all
+    there is)."""
+    latest = latest_seq(db.session)
+    if latest == 0:
+        return None
+    return latest == applied_seq(index_dir) and not _needs_rebuild(articles_dir, index_dir)
+
+
 def follow_once(
     articles_dir: Path, index_dir: Path, rebuild_after: int = 500, vectors: bool = True
 ) -> FollowReport | None:
     """Bring this host up to the newest published change; None if there was nothing to do
     (or another process of the host is doing it)."""
-    latest = latest_seq(db.session)
-    if latest == 0:
-        return None  # nothing published yet: the folder is all there is
-    if latest == applied_seq(index_dir) and not _needs_rebuild(articles_dir, index_dir):
+    if _up_to_date(articles_dir, index_dir) is not False:
         db.session.rollback()
         return None
-    with _host_lock(index_dir) as held:
+    with host_lock(index_dir) as held:
         if not held:
             return None
-        applied = applied_seq(index_dir)
-        if (
-            latest < applied  # the database was replaced
-            or _needs_rebuild(articles_dir, index_dir)
-            or count_since(db.session, applied) > rebuild_after
-        ):
-            return _rebuild(articles_dir, index_dir, vectors)
-        return _apply(articles_dir, index_dir, applied, vectors)
+        return catch_up(articles_dir, index_dir, rebuild_after, vectors)
+
+
+def catch_up(
+    articles_dir: Path, index_dir: Path, rebuild_after: int = 500, vectors: bool = True
+) -> FollowReport | None:
+    """`follow_once` for a caller that holds `host_lock` already."""
+    if _up_to_date(articles_dir, index_dir) is not False:
+        db.session.rollback()
+        return None
+    applied, latest = applied_seq(index_dir), latest_seq(db.session)
+    if (
+        latest < applied  # the database was replaced
+        or _needs_rebuild(articles_dir, index_dir)
+        or count_since(db.session, applied) > rebuild_after
+    ):
+        return _rebuild(articles_dir, index_dir, vectors)
+    return _apply(articles_dir, index_dir, applied, vectors)
 
 
 def _article(path: str, content: str) -> Article | None:

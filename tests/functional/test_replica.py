@@ -225,6 +225,47 @@ def test_a_lagging_host_does_not_import_its_older_files(app, host_b):
     assert "ustanovka-na-server" in _found(b, WORD)
 
 
+def test_a_fresh_host_with_a_newer_checkout_imports_it(app, host_b):
+    b = host_b()
+    path = b.config["PORTAL_ARTICLES_DIR"] / "support" / "server.ru.md"
+    path.write_text(path.read_text("utf-8") + f"\nПро {WORD} из git.\n", encoding="utf-8")
+    result = _cli(b, "index", "--changed")
+    assert "1 article(s) changed outside the editor" in result.output
+    follow_app(app)
+    assert "ustanovka-na-server" in _found(app, WORD)
+
+
+def test_a_save_on_a_host_behind_is_refused_as_stale(app, host_b):
+    b = host_b()
+    with b.app_context():
+        opened = services.find("ustanovka-na-server").content_hash  # opened on host B
+    _edit(app, "ustanovka-na-server", body=f"Сервер и {WORD}.")  # saved meanwhile on A
+    with b.app_context():
+        article = services.find("ustanovka-na-server")
+        values = services.ArticleDraft(
+            title="Другой заголовок",
+            slug=article.slug,
+            lang=article.lang,
+            category=article.category,
+            summary=article.summary,
+            body=article.body,
+        )
+        with pytest.raises(services.EditorError) as refused:
+            services.save(values, make_user("editor"), "ustanovka-na-server", opened)
+    assert refused.value.code == "stale" and WORD in refused.value.diff
+
+
+def test_a_slug_given_on_another_host_is_taken(app, host_b):
+    b = host_b()
+    values = dict(title="Новая статья", slug="novaya-statya", lang="ru", category="support",
+                  summary="Новая.", body="Текст новой статьи.")  # fmt: skip
+    with app.app_context():
+        services.save(services.ArticleDraft(**values), make_user("editor"))
+    with b.app_context(), pytest.raises(services.EditorError) as refused:
+        services.save(services.ArticleDraft(**values), make_user("editor"))
+    assert refused.value.code == "slug_taken"
+
+
 def test_the_sequence_orders_commits_and_tolerates_gaps(app):
     with app.app_context():
         engine = db.engine
