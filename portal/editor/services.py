@@ -387,16 +387,17 @@ def sync_history() -> int:
     """
     root = articles_root()
     applied = applied_seq(current_app.config["PORTAL_INDEX_DIR"])
-    seq = next_seq(db.session)  # editors' saves wait until the import commits
-    rows = {row.path: row for row in published.all_rows(db.session)}
     files = {a.path: (a.slug, (root / a.path).read_bytes().decode("utf-8")) for a in all_articles()}
     for name in META_FILES:
         if (root / name).is_file():
             files[name] = (None, (root / name).read_bytes().decode("utf-8"))
+    present = {p.relative_to(root).as_posix() for p in article_files(root)}
+    seq = next_seq(db.session)  # editors' saves wait until the import commits
+    rows = {row.path: row for row in published.states(db.session)}
     changed = touched = 0
     for path, (slug, text) in files.items():
         row = rows.get(path)
-        if row is not None and not row.deleted and row.content == text:
+        if row is not None and not row.deleted and row.content_hash == content_hash(text.encode()):
             continue
         if row is not None and row.seq > applied and _seen_before(slug, text):
             continue  # an older version on a host that has not applied the newer one yet
@@ -408,14 +409,14 @@ def sync_history() -> int:
         if latest is None or latest.content_hash != content_hash(text.encode("utf-8")):
             _revision(slug, path, "imported" if latest is None else "external", text, None, seq)
             changed += latest is not None
-    present = {p.relative_to(root).as_posix() for p in article_files(root)}
     for path, row in rows.items():
         gone = present and path.endswith(".md") and path not in present and not row.deleted
         # Only what this host had can have been removed from its folder since.
         if gone and row.slug and row.seq <= applied:
             touched += 1
             changed += 1
-            _record(row.slug, path, "deleted", row.content, None, seq)
+            content = published.current(db.session, path).content
+            _record(row.slug, path, "deleted", content, None, seq)
     if touched:
         db.session.commit()
     else:

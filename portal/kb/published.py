@@ -116,6 +116,18 @@ def count_since(session: Session, seq: int) -> int:
     return int(session.scalar(query))
 
 
+def states(session: Session) -> list:
+    """Every row's path, slug, hash, number and deletion, without the text (plain rows)."""
+    columns = (
+        PublishedArticle.path,
+        PublishedArticle.slug,
+        PublishedArticle.content_hash,
+        PublishedArticle.seq,
+        PublishedArticle.deleted,
+    )
+    return list(session.execute(select(*columns)))
+
+
 def all_rows(session: Session) -> list:
     """Every published row, deleted ones included (plain rows)."""
     return changes_since(session, -1)

@@ -235,6 +235,18 @@ def test_a_fresh_host_with_a_newer_checkout_imports_it(app, host_b):
     assert "ustanovka-na-server" in _found(app, WORD)
 
 
+def test_a_file_removed_from_a_checkout_is_deleted_for_every_host(app, host_b):
+    b = host_b()
+    (app.config["PORTAL_ARTICLES_DIR"] / "support" / "server.ru.md").unlink()
+    result = _cli(app, "index", "--changed")
+    assert "1 article(s) changed outside the editor" in result.output
+    with app.app_context():
+        assert services.history("ustanovka-na-server")[0].kind == "deleted"
+    follow_app(b)
+    assert not (b.config["PORTAL_ARTICLES_DIR"] / "support" / "server.ru.md").exists()
+    assert b.test_client().get("/kb/ustanovka-na-server").status_code == 404
+
+
 def test_a_save_on_a_host_behind_is_refused_as_stale(app, host_b):
     b = host_b()
     with b.app_context():
