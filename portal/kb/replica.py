@@ -15,7 +15,6 @@ import fcntl
 import logging
 import os
 import threading
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -211,7 +210,7 @@ def follow_app(app: Flask) -> FollowReport | None:
     """One run of the follower for this application's host."""
     with app.app_context():
         try:
-            report = follow_once(
+            return follow_once(
                 app.config["PORTAL_ARTICLES_DIR"],
                 app.config["PORTAL_INDEX_DIR"],
                 app.config["PORTAL_REPLICA_REBUILD_AFTER"],
@@ -219,25 +218,21 @@ def follow_app(app: Flask) -> FollowReport | None:
             )
         finally:
             db.session.remove()
-    if report is not None:
-        kb = app.extensions.get("kb")
-        if kb is not None:
-            kb.index.invalidate()
-    return report
 
 
-def start_follower(app: Flask) -> threading.Thread | None:
-    """Follow the published articles every `PORTAL_REPLICA_POLL_SECONDS` in a daemon thread
-    (none when 0). A failure (the database down) is logged and tried again next poll."""
-    seconds = app.config["PORTAL_REPLICA_POLL_SECONDS"]
-    if seconds <= 0:
-        return None
+class Follower(threading.Thread):
+    """The daemon thread that follows the published articles for one application."""
 
-    def run() -> None:
+    def __init__(self, app: Flask, seconds: float):
+        super().__init__(name="article-replica", daemon=True)
+        self.app, self.seconds = app, seconds
+        self.stopping = threading.Event()
+
+    def run(self) -> None:
         failing = False
-        while True:
+        while not self.stopping.is_set():
             try:
-                follow_app(app)
+                follow_app(self.app)
                 if failing:
                     log.warning("article replica: following again")
                 failing = False
@@ -247,8 +242,20 @@ def start_follower(app: Flask) -> threading.Thread | None:
                 failing = True
             except Exception:  # never let the thread die: the host would stop following
                 log.exception("article replica: unexpected failure; retrying")
-            time.sleep(seconds)
+            self.stopping.wait(self.seconds)
 
-    thread = threading.Thread(target=run, name="article-replica", daemon=True)
-    thread.start()
-    return thread
+    def stop(self) -> None:
+        """End after the current run."""
+        self.stopping.set()
+
+
+def start_follower(app: Flask) -> Follower | None:
+    """Follow the published articles every `PORTAL_REPLICA_POLL_SECONDS` in a daemon thread
+    (none when 0). A failure (the database down) is logged and tried again next poll."""
+    seconds = app.config["PORTAL_REPLICA_POLL_SECONDS"]
+    if seconds <= 0:
+        return None
+    follower = Follower(app, seconds)
+    app.extensions["article_replica"] = follower
+    follower.start()
+    return follower

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from portal import create_app
@@ -58,6 +59,10 @@ def _cli(app, *args):
 
 
 def _close(app) -> None:
+    follower = app.extensions.get("article_replica")
+    if follower is not None:
+        follower.stop()
+        follower.join()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
@@ -276,6 +281,22 @@ def test_a_slug_given_on_another_host_is_taken(app, host_b):
     with b.app_context(), pytest.raises(services.EditorError) as refused:
         services.save(services.ArticleDraft(**values), make_user("editor"))
     assert refused.value.code == "slug_taken"
+
+
+def test_the_follower_outlives_a_database_that_is_down(tmp_path, caplog):
+    # Nothing listens on port 1 of this host: a database that is down.
+    down = _host("postgresql+psycopg://postgres@127.0.0.1:1/portal", tmp_path / "down",
+                 PORTAL_REPLICA_POLL_SECONDS=0.05)  # fmt: skip
+    try:
+        with pytest.raises(OperationalError):
+            follow_app(down)
+        time.sleep(0.5)  # several polls, each failing
+        assert down.extensions["article_replica"].is_alive()
+        assert "cannot follow" in caplog.text
+        articles = down.test_client().get("/readyz").get_json()["checks"]["articles"]
+        assert articles == {"ok": False, "error": "OperationalError"}
+    finally:
+        _close(down)
 
 
 def test_the_sequence_orders_commits_and_tolerates_gaps(app):
