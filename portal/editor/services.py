@@ -172,6 +172,20 @@ def _record(slug: str, path: str, kind: str, content: str, author: User | None, 
         publish(db.session, path, content, seq, slug)
 
 
+def _newest(article: Article) -> tuple[Article, str]:
+    """The newest version of an article and its text: the database's when it has it (this
+    host's file may not have caught up yet), else the file's."""
+    row = published.current(db.session, article.path)
+    if row is not None and row.deleted:
+        raise EditorError("not_found")
+    if row is not None and row.content_hash != article.content_hash:
+        try:
+            return parse_source(row.content.encode("utf-8"), article.path), row.content
+        except ArticleError:
+            pass
+    return article, (articles_root() / article.path).read_text("utf-8")
+
+
 def _check_published(existing: Article | None, article: Article, text: str) -> None:
     """With the sequence held, refuse what the database has moved past: a version saved
     on another host since this one's file, a slug another host has given meanwhile."""
@@ -269,7 +283,7 @@ def save(
     text = render_file(values)
     current = ""
     if existing is not None:
-        current = (root / existing.path).read_text("utf-8")
+        existing, current = _newest(existing)
         text = edited_file(current, values)
         if base_hash and existing.content_hash != base_hash:
             raise EditorError("stale", diff=diff(current, text, "saved meanwhile", "yours"))

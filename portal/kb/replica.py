@@ -144,16 +144,18 @@ def _article(path: str, content: str) -> Article | None:
         return None
 
 
-def _indexed_hashes(index_dir: Path) -> dict[str, str]:
+def _indexed_hashes(index_dir: Path, slugs: set[str]) -> dict[str, str]:
+    """Content hashes of these articles in the served index (absent ones left out)."""
     generation = current_generation(index_dir)
-    if generation is None:
+    if generation is None or not slugs:
         return {}
     ix = whoosh_index.open_dir(str(generation))
     try:
         with ix.searcher() as searcher:
-            return {f["slug"]: f.get("content_hash") for f in searcher.all_stored_fields()}
+            found = {slug: searcher.document(slug=slug) for slug in slugs}
     finally:
         ix.close()
+    return {slug: (fields or {}).get("content_hash") for slug, fields in found.items() if fields}
 
 
 def _apply(articles_dir: Path, index_dir: Path, applied: int, vectors: bool) -> FollowReport:
@@ -175,7 +177,7 @@ def _apply(articles_dir: Path, index_dir: Path, applied: int, vectors: bool) -> 
         article = _article(row.path, row.content)
         if article is not None:
             upsert[article.slug] = article
-    indexed = _indexed_hashes(index_dir)
+    indexed = _indexed_hashes(index_dir, set(upsert) | gone)
     # What the index already holds is skipped: a draft absent, an article of the same hash.
     changed = [
         a

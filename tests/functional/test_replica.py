@@ -272,6 +272,26 @@ def test_a_save_on_a_host_behind_is_refused_as_stale(app, host_b):
     assert refused.value.code == "stale" and WORD in refused.value.diff
 
 
+def test_a_version_opened_on_one_host_saves_on_a_host_behind(app, host_b):
+    b = host_b()
+    _edit(app, "ustanovka-na-server", body=f"Сервер и {WORD}.")
+    with app.app_context():
+        opened = services.find("ustanovka-na-server")  # the newest, opened on host A
+    values = services.ArticleDraft(
+        title="Другой заголовок",
+        slug=opened.slug,
+        lang=opened.lang,
+        category=opened.category,
+        summary=opened.summary,
+        tags=list(opened.tags),
+        body=opened.body,
+    )
+    with b.app_context():  # saved through host B, which has not followed yet
+        services.save(values, make_user("editor"), opened.slug, opened.content_hash)
+    text = (b.config["PORTAL_ARTICLES_DIR"] / "support" / "server.ru.md").read_text("utf-8")
+    assert "Другой заголовок" in text and WORD in text
+
+
 def test_a_slug_given_on_another_host_is_taken(app, host_b):
     b = host_b()
     values = dict(title="Новая статья", slug="novaya-statya", lang="ru", category="support",
