@@ -347,9 +347,9 @@ def delete(slug: str, author: User) -> None:
     article = find(slug)
     if article is None:
         raise EditorError("not_found")
-    path = articles_root() / article.path
+    article, text = _newest(article)
     seq = next_seq(db.session)
-    _record(slug, article.path, "deleted", path.read_text("utf-8"), author, seq)
+    _record(slug, article.path, "deleted", text, author, seq)
     writes = {}
     redirects = load_redirects(articles_root())
     if slug in redirects.values():
