@@ -23,7 +23,7 @@ from portal.editor.models import ArticleRevision
 from portal.extensions import db
 from portal.kb.indexing import build_index
 from portal.kb.published import changes_since, latest_seq, next_seq, publish
-from portal.kb.replica import applied_seq, follow_app
+from portal.kb.replica import applied_seq, follow_app, host_lock
 from portal.locks import LockBusy, job_lock
 from tests.conftest import TEST_ARTICLES
 from tests.factories import make_user
@@ -133,6 +133,18 @@ def test_an_edit_on_one_host_is_found_on_another_after_it_follows(app, host_b):
     assert b.test_client().get("/readyz").get_json()["checks"]["articles"]["lag"] == 0
     # the saving host already has the file: following writes nothing there
     assert follow_app(app).written == 0
+
+
+def test_one_process_per_host_applies(app, host_b):
+    b = host_b()
+    index = b.config["PORTAL_INDEX_DIR"]
+    _edit(app, "ustanovka-na-server", body=f"Сервер и {WORD}.")
+    with host_lock(index) as held:  # another process of host B is applying
+        assert held
+        assert follow_app(b) is None
+        assert "ustanovka-na-server" not in _found(b, WORD)
+    assert follow_app(b).written == 1
+    assert "ustanovka-na-server" in _found(b, WORD)
 
 
 def test_with_the_thread_on_an_edit_arrives_within_two_seconds(app, host_b):
