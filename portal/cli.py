@@ -20,7 +20,7 @@ from portal.api_v1.services import issue_token, revoke_token
 from portal.api_v1.webhooks import EVENTS
 from portal.app import create_app
 from portal.config import PROJECT_ROOT, ConfigError
-from portal.editor.services import IMPORT_JOB, export_articles, sync_history
+from portal.editor.imports import IMPORT_JOB, export_articles, sync_history
 from portal.extensions import db as database
 from portal.kb.api import results_json
 from portal.kb.indexing import build_index, update_changed

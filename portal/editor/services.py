@@ -2,7 +2,6 @@
 restoring, and the index updated for that article at once."""
 
 import datetime as dt
-import difflib
 import os
 import re
 import secrets
@@ -11,33 +10,27 @@ from pathlib import Path
 
 import yaml
 from flask import current_app
-from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.clock import utcnow
 from portal.editor.frontmatter import replace_list, update_front_matter
 from portal.editor.links import redirects_text, relink, with_redirect
 from portal.editor.models import ArticleRevision
+from portal.editor.revisions import diff, record
 from portal.extensions import db
 from portal.kb import published
 from portal.kb.articles import (
     SLUG_PATTERN,
     Article,
     ArticleError,
-    article_files,
-    content_hash,
     load_articles,
     parse_source,
 )
 from portal.kb.indexing import update_articles
 from portal.kb.learning import move_phrases
-from portal.kb.published import META_FILES, next_seq, publish, unpublish
-from portal.kb.replica import applied_seq
+from portal.kb.published import next_seq, publish, unpublish
 from portal.kb.services import REDIRECTS_FILE, load_redirects, search_index
 from portal.kb.vectors import word_vectors
-
-# The job lock an import of the articles folder runs under: one host imports at a time.
-IMPORT_JOB = "articles-import"
 
 
 class EditorError(ValueError):
@@ -119,14 +112,6 @@ def edited_file(current: str, values: ArticleDraft) -> str:
     return update_front_matter(current, _front_matter(values), _body(values)) or render_file(values)
 
 
-def diff(old: str, new: str, old_name: str = "before", new_name: str = "after") -> str:
-    return "".join(
-        difflib.unified_diff(
-            old.splitlines(keepends=True), new.splitlines(keepends=True), old_name, new_name
-        )
-    )
-
-
 def _write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
@@ -135,41 +120,6 @@ def _write_atomically(path: Path, text: str) -> None:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(staging, path)
-
-
-def _latest(slug: str) -> ArticleRevision | None:
-    return db.session.scalars(
-        select(ArticleRevision)
-        .where(ArticleRevision.slug == slug)
-        .order_by(ArticleRevision.id.desc())
-        .limit(1)
-    ).first()
-
-
-def _revision(slug: str, path: str, kind: str, content: str, author: User | None, seq: int) -> None:
-    previous = _latest(slug)
-    db.session.add(
-        ArticleRevision(
-            slug=slug,
-            path=path,
-            kind=kind,
-            author_id=author.id if author else None,
-            content=content,
-            content_hash=content_hash(content.encode()),
-            diff=diff(previous.content if previous else "", content, "before", "after"),
-            created_at=utcnow(),
-            seq=seq,
-        )
-    )
-
-
-def _record(slug: str, path: str, kind: str, content: str, author: User | None, seq: int) -> None:
-    """A version in the history and the article's published state, in change `seq`."""
-    _revision(slug, path, kind, content, author, seq)
-    if kind == "deleted":
-        unpublish(db.session, path, seq, slug)
-    else:
-        publish(db.session, path, content, seq, slug)
 
 
 def _newest(article: Article) -> tuple[Article, str]:
@@ -321,7 +271,7 @@ def save(
             redirects = with_redirect(load_redirects(root), existing.slug, article.slug)
             writes[REDIRECTS_FILE] = redirects_text(redirects)
             publish(db.session, REDIRECTS_FILE, writes[REDIRECTS_FILE], seq)
-    _record(article.slug, article.path, kind, text, author, seq)
+    record(article.slug, article.path, kind, text, author, seq)
     db.session.commit()
     _apply_files(writes, removes)
     _reindex([article, *relinked], removed)
@@ -338,7 +288,7 @@ def _relink_others(articles, renamed: Article, moves: dict, slugs: dict, author,
         text = relink(current, other.path, other.path, moves, slugs)
         if text != current:
             writes[other.path] = text
-            _record(other.slug, other.path, "relinked", text, author, seq)
+            record(other.slug, other.path, "relinked", text, author, seq)
             changed.append(parse_source(text.encode("utf-8"), other.path))
     return changed
 
@@ -349,7 +299,7 @@ def delete(slug: str, author: User) -> None:
         raise EditorError("not_found")
     article, text = _newest(article)
     seq = next_seq(db.session)
-    _record(slug, article.path, "deleted", text, author, seq)
+    record(slug, article.path, "deleted", text, author, seq)
     writes = {}
     redirects = load_redirects(articles_root())
     if slug in redirects.values():
@@ -359,16 +309,6 @@ def delete(slug: str, author: User) -> None:
     db.session.commit()
     _apply_files(writes, [article.path])
     _reindex([], [slug])
-
-
-def history(slug: str) -> list[ArticleRevision]:
-    return list(
-        db.session.scalars(
-            select(ArticleRevision)
-            .where(ArticleRevision.slug == slug)
-            .order_by(ArticleRevision.id.desc())
-        )
-    )
 
 
 def restore(slug: str, revision_id: int, author: User) -> Article:
@@ -383,86 +323,11 @@ def restore(slug: str, revision_id: int, author: User) -> Article:
     if current is not None and current.path != revision.path:
         removes.append(current.path)
         unpublish(db.session, current.path, seq, slug)
-    _record(slug, revision.path, "restored", revision.content, author, seq)
+    record(slug, revision.path, "restored", revision.content, author, seq)
     db.session.commit()
     _apply_files({revision.path: revision.content}, removes)
     _reindex([article], [])
     return article
-
-
-def sync_history() -> int:
-    """Publish the files changed outside the editor (a git pull) as one change and record
-    them in the articles' history; returns how many known articles changed or went.
-
-    Run under `job_lock(IMPORT_JOB)`. A file that is an older version of one the database
-    holds newer than this host has applied is left to the follower: the host is behind, its
-    file is not a change. An article the database has never seen (a fresh checkout) gets
-    its first revision as it is, which is not a change.
-    """
-    root = articles_root()
-    applied = applied_seq(current_app.config["PORTAL_INDEX_DIR"])
-    files = {a.path: (a.slug, (root / a.path).read_bytes().decode("utf-8")) for a in all_articles()}
-    for name in META_FILES:
-        if (root / name).is_file():
-            files[name] = (None, (root / name).read_bytes().decode("utf-8"))
-    present = {p.relative_to(root).as_posix() for p in article_files(root)}
-    seq = next_seq(db.session)  # editors' saves wait until the import commits
-    rows = {row.path: row for row in published.states(db.session)}
-    changed = touched = 0
-    for path, (slug, text) in files.items():
-        row = rows.get(path)
-        if row is not None and not row.deleted and row.content_hash == content_hash(text.encode()):
-            continue
-        if row is not None and row.seq > applied and _seen_before(slug, text):
-            continue  # an older version on a host that has not applied the newer one yet
-        touched += 1
-        publish(db.session, path, text, seq, slug)
-        if slug is None:
-            continue
-        latest = _latest(slug)
-        if latest is None or latest.content_hash != content_hash(text.encode("utf-8")):
-            _revision(slug, path, "imported" if latest is None else "external", text, None, seq)
-            changed += latest is not None
-    for path, row in rows.items():
-        gone = present and path.endswith(".md") and path not in present and not row.deleted
-        # Only what this host had can have been removed from its folder since.
-        if gone and row.slug and row.seq <= applied:
-            touched += 1
-            changed += 1
-            content = published.current(db.session, path).content
-            _record(row.slug, path, "deleted", content, None, seq)
-    if touched:
-        db.session.commit()
-    else:
-        db.session.rollback()  # nothing changed: the sequence does not move
-    return changed
-
-
-def _seen_before(slug: str | None, text: str) -> bool:
-    """Whether the history holds this text of the article (always for the `_*.yml` files,
-    which have none: a host behind takes the database's)."""
-    if slug is None:
-        return True
-    digest = content_hash(text.encode("utf-8"))
-    found = select(ArticleRevision.id).where(
-        ArticleRevision.slug == slug, ArticleRevision.content_hash == digest
-    )
-    return db.session.scalar(found.limit(1)) is not None
-
-
-def export_articles(target: Path) -> int:
-    """Write the published files into `target` as they are in the database, byte for byte;
-    files deleted there are removed. Returns how many files were written or removed."""
-    count = 0
-    for row in published.all_rows(db.session):
-        if not published.is_safe_path(row.path):
-            continue
-        if row.deleted:
-            count += published.remove_file(target, row.path)
-        else:
-            count += published.write_file(target, row.path, row.content)
-    db.session.rollback()
-    return count
 
 
 def missing_translations(articles: list[Article]) -> list[Article]:

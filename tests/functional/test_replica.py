@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from portal import create_app
 from portal.cli import main
-from portal.editor import services
+from portal.editor import revisions, services
 from portal.editor.models import ArticleRevision
 from portal.extensions import db
 from portal.kb.indexing import build_index
@@ -237,7 +237,7 @@ def test_a_lagging_host_does_not_import_its_older_files(app, host_b):
     # host B has not followed yet: its older file is not an outside change
     assert _cli(b, "index", "--changed").exit_code == 0
     with b.app_context():
-        latest = services.history("ustanovka-na-server")[0]
+        latest = revisions.history("ustanovka-na-server")[0]
     assert latest.kind == "edited" and WORD in latest.content
     assert "ustanovka-na-server" in _found(b, WORD)
 
@@ -258,7 +258,7 @@ def test_a_file_removed_from_a_checkout_is_deleted_for_every_host(app, host_b):
     result = _cli(app, "index", "--changed")
     assert "1 article(s) changed outside the editor" in result.output
     with app.app_context():
-        assert services.history("ustanovka-na-server")[0].kind == "deleted"
+        assert revisions.history("ustanovka-na-server")[0].kind == "deleted"
     follow_app(b)
     assert not (b.config["PORTAL_ARTICLES_DIR"] / "support" / "server.ru.md").exists()
     assert b.test_client().get("/kb/ustanovka-na-server").status_code == 404
