@@ -22,13 +22,15 @@ from portal.api_v1.services import issue_token, revoke_token
 from portal.api_v1.webhooks import EVENTS
 from portal.app import create_app
 from portal.config import PROJECT_ROOT, ConfigError
-from portal.editor.services import sync_history
+from portal.editor.imports import IMPORT_JOB, export_articles, sync_history
 from portal.extensions import db as database
 from portal.kb.api import results_json
 from portal.kb.indexing import build_index, update_changed
+from portal.kb.replica import catch_up, host_lock
 from portal.kb.results import IndexMissing
 from portal.kb.services import search_index
 from portal.kb.vectors import word_vectors
+from portal.locks import job_lock
 from portal.mail import sources as intake_sources
 from portal.mail.intake import receive
 from portal.migrations import upgrade
@@ -53,8 +55,12 @@ def _bench(name: str):
 
 
 def _create_app():
+    # Only the development server follows the published articles in the background; the
+    # other commands are short, and `portal index` follows under its own locks.
+    context = click.get_current_context(silent=True)
+    serving = context is not None and context.info_name == "run"
     try:
-        return create_app()
+        return create_app(None if serving else {"PORTAL_REPLICA_POLL_SECONDS": 0})
     except ConfigError as exc:
         click.echo(f"Configuration error: {exc}", err=True)
         sys.exit(2)
@@ -126,6 +132,7 @@ def index_command(changed, procs, strict):
     if not articles.is_dir():
         raise click.ClickException(f"articles folder {articles} does not exist")
     vectors = word_vectors(current_app.config["PORTAL_SEARCH_VECTORS"])
+    external = _import_articles()
     if changed:
         report = update_changed(articles, index_dir, vectors)
     else:
@@ -133,15 +140,6 @@ def index_command(changed, procs, strict):
         report = build_index(articles, index_dir, procs, vectors)
     for problem in report.problems:
         click.echo(f"{problem}", err=True)
-    try:
-        external = sync_history()
-    except SQLAlchemyError:
-        database.session.rollback()
-        click.echo(
-            "Article history not updated: the database is not ready; run `portal db upgrade`.",
-            err=True,
-        )
-        external = 0
     if external:
         click.echo(f"{external} article(s) changed outside the editor recorded in their history.")
     kind = "full build" if report.full else "changed articles"
@@ -152,6 +150,57 @@ def index_command(changed, procs, strict):
     )
     if strict and report.problems:
         sys.exit(1)
+
+
+def _import_articles() -> int:
+    """Publish the folder's changes in the database (one host at a time), then bring the
+    folder and index up to what the database holds; how many known articles changed."""
+    index_dir = current_app.config["PORTAL_INDEX_DIR"]
+    try:
+        # One import across hosts; on this host, no follower writes the folder meanwhile.
+        with job_lock(IMPORT_JOB), host_lock(index_dir, wait=True):
+            external = sync_history()
+            catch_up(
+                current_app.config["PORTAL_ARTICLES_DIR"],
+                index_dir,
+                current_app.config["PORTAL_REPLICA_REBUILD_AFTER"],
+                current_app.config["PORTAL_SEARCH_VECTORS"],
+            )
+            return external
+    except SQLAlchemyError:
+        database.session.rollback()
+        click.echo(
+            "Articles not imported into the database: it is not ready; run `portal db upgrade`.",
+            err=True,
+        )
+        return 0
+
+
+@main.group("articles")
+def articles_group():
+    """The published articles held in the database."""
+
+
+@articles_group.command("export")
+@click.option(
+    "--to",
+    "target",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder to write into (default: PORTAL_ARTICLES_DIR).",
+)
+@with_appcontext
+def articles_export(target):
+    """Write the database's published articles as Markdown files, byte for byte (for git)."""
+    folder = Path(target) if target else current_app.config["PORTAL_ARTICLES_DIR"]
+    try:
+        count = export_articles(folder.resolve())
+    except SQLAlchemyError:
+        database.session.rollback()
+        raise click.ClickException("the database is not ready; run `portal db upgrade`") from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write into {folder}: {exc.strerror}") from None
+    click.echo(f"{count} file(s) written or removed in {folder}.")
 
 
 @main.command("search")

@@ -55,6 +55,21 @@ SETTINGS = [
     Setting("PORTAL_SEARCH_PAGE_SIZE", 10, "Search results per page.", int),
     Setting("PORTAL_INDEX_PROCS", 2, "Processes used by a full `portal index` build.", int),
     Setting(
+        "PORTAL_REPLICA_POLL_SECONDS",
+        0.5,
+        "How often each process looks for article changes published in the database (saved "
+        "on another host, imported by `portal index --changed`) and brings the host's "
+        "articles folder and index up to them; 0 turns the follower off.",
+        float,
+    ),
+    Setting(
+        "PORTAL_REPLICA_REBUILD_AFTER",
+        500,
+        "A host behind by more changed articles than this rewrites its folder from the "
+        "database and rebuilds its index instead of applying them one by one.",
+        int,
+    ),
+    Setting(
         "PORTAL_LEARN_MIN_SESSIONS",
         3,
         "Distinct sessions that must lead to an article with the same words (a search "
@@ -311,7 +326,13 @@ def load_settings(overrides: dict | None = None) -> dict:
         raise ConfigError("PORTAL_EVENT_FLUSH_SECONDS must be between 0 and 3600")
     if not 2 <= values["PORTAL_OUTBOX_LEASE_SECONDS"] <= 86400:
         raise ConfigError("PORTAL_OUTBOX_LEASE_SECONDS must be between 2 and 86400")
-    for name in ("PORTAL_LEARN_MIN_SESSIONS", "PORTAL_LEARN_MAX_PER_ARTICLE"):
+    if not 0 <= values["PORTAL_REPLICA_POLL_SECONDS"] <= 3600:
+        raise ConfigError("PORTAL_REPLICA_POLL_SECONDS must be between 0 and 3600")
+    for name in (
+        "PORTAL_REPLICA_REBUILD_AFTER",
+        "PORTAL_LEARN_MIN_SESSIONS",
+        "PORTAL_LEARN_MAX_PER_ARTICLE",
+    ):
         if values[name] < 1:
             raise ConfigError(f"{name} must be at least 1")
     return values

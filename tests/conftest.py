@@ -18,6 +18,8 @@ from portal.kb.indexing import build_index
 from portal.migrations import upgrade
 from portal.tickets.storage import STORES, build_store
 
+# No article follower thread in tests unless a test of following turns it on.
+os.environ.setdefault("PORTAL_REPLICA_POLL_SECONDS", "0")
 TEST_ARTICLES = Path(__file__).parent / "data" / "articles"
 
 

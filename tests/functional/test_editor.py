@@ -8,7 +8,7 @@ from sqlalchemy import select
 from portal import create_app
 from portal.accounts.models import User
 from portal.analytics.models import Event
-from portal.editor import services
+from portal.editor import revisions, services
 from portal.editor.models import ArticleRevision
 from portal.extensions import db
 from portal.kb.indexing import build_index
@@ -405,7 +405,7 @@ def test_renaming_a_slug_redirects_and_rewrites_the_links_to_it(app, client, edi
     page = client.get("/kb/kak-podat-obrashchenie").get_data(as_text=True)
     assert 'href="/kb/server-installation"' in page and 'href="#"' not in page
     with app.app_context():
-        kinds = [r.kind for r in services.history("kak-podat-obrashchenie")]
+        kinds = [r.kind for r in revisions.history("kak-podat-obrashchenie")]
     assert kinds[0] == "relinked"
     # renamed again: the oldest address still lands on the newest
     _edit(client, app, "server-installation", slug="server-setup", category="crm")
@@ -418,7 +418,7 @@ def test_a_fresh_checkout_records_no_external_changes(app, portal_cli):
     result = portal_cli("index", "--changed")
     assert result.exit_code == 0 and "outside the editor" not in result.output
     with app.app_context():
-        kinds = {r.kind for r in services.history("kak-podat-obrashchenie")}
+        kinds = {r.kind for r in revisions.history("kak-podat-obrashchenie")}
     assert kinds == {"imported"}
 
 

@@ -1,6 +1,6 @@
 """Attachment bytes in the database, in chunks, for PORTAL_ATTACHMENT_STORE=database.
 
-Revision ID: 0008_attachment_chunks
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-02
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-02
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008_attachment_chunks"
+revision = "0008"
 down_revision = "0007"
 branch_labels = None
 depends_on = None
