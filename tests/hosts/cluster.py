@@ -299,6 +299,15 @@ class Cluster:
             (host.root / "instance").mkdir(parents=True, exist_ok=True)
             shutil.copytree(ROOT / "articles", host.root / "articles", dirs_exist_ok=True)
             shutil.copytree(index, host.root / "index", symlinks=True, dirs_exist_ok=True)
+        # As a deployment does once: publish the checkout's articles in the database.
+        first = self.hosts[0]
+        subprocess.run(
+            [str(BIN / "portal"), "index", "--changed"],
+            cwd=ROOT,
+            env=first.env,
+            check=True,
+            capture_output=True,
+        )
         try:
             for host in self.hosts:
                 host.start(worker=self.worker)

@@ -46,6 +46,7 @@ def cluster(shared_services, mail, tmp_path_factory):
                 "PORTAL_API_RATE_LIMIT": f"{API_RATE_LIMIT} per minute",
                 "PORTAL_MAIL_TRANSPORT": "smtp",
                 "PORTAL_SMTP_HOST": "127.0.0.1",
+                "PORTAL_ATTACHMENT_STORE": "database",
             },
             host_env=[{"PORTAL_SMTP_PORT": str(mail.port(name))} for name in "ABC"],
         )

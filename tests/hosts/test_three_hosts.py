@@ -21,16 +21,19 @@ Skipped unless PORTAL_TEST_DATABASE_URL is a PostgreSQL URL and PORTAL_REDIS_URL
 """
 
 import itertools
+import re
+import secrets
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from html.parser import HTMLParser
 
 import requests
 from sqlalchemy import func, select
 
 from portal.extensions import db
 from portal.outbox.models import SENT, OutboxMessage
-from portal.tickets.models import Message, Ticket
+from portal.tickets.models import Attachment, Message, Ticket
 from tests.hosts.cluster import eventually
 from tests.hosts.conftest import API_RATE_LIMIT, LEASE_SECONDS
 
@@ -60,6 +63,101 @@ def outbox(cluster) -> list[OutboxMessage]:
 
 def nothing_pending(cluster) -> bool:
     return all(row.status != "pending" for row in outbox(cluster))
+
+
+class FormValues(HTMLParser):
+    """What a browser would send back of the first form with this action."""
+
+    def __init__(self, action: str):
+        super().__init__()
+        self.action, self.inside, self.values, self._field = action, False, {}, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        posts_to = attrs.get("action") or self.action  # no action: the page itself
+        if tag == "form" and not self.values and posts_to == self.action:
+            self.inside = True
+        elif self.inside and tag == "input" and attrs.get("name"):
+            if attrs.get("type") not in ("checkbox", "radio") or "checked" in attrs:
+                self.values[attrs["name"]] = attrs.get("value", "")
+        elif self.inside and tag in ("textarea", "select") and attrs.get("name"):
+            self._field = attrs["name"]
+            self.values.setdefault(self._field, "")
+        elif self.inside and tag == "option" and self._field and "selected" in attrs:
+            self.values[self._field] = attrs.get("value", "")
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag in ("textarea", "select"):
+            self._field = None
+
+    def handle_data(self, data):
+        if self.inside and self._field and self._field not in ("category", "lang"):
+            self.values[self._field] += data
+
+
+def form_of(session, page: str, action: str) -> dict:
+    parser = FormValues(action)
+    parser.feed(session.get(page).text)
+    assert parser.values, f"no form posting to {action} on {page}"
+    return parser.values
+
+
+def found_by_search(host, word: str, slug: str) -> bool:
+    answer = host.session().get("/api/search", params={"q": word}, timeout=5)
+    return slug in [hit["slug"] for hit in answer.json()["results"]]
+
+
+def test_an_editors_save_through_one_host_is_found_on_the_others_within_two_seconds(cluster):
+    a, b, c = cluster.hosts
+    editor = a.signed_in(cluster.account("editor"))
+    slug = "kak-podat-obrashchenie"
+    page = f"/editor/articles/{slug}/edit"
+    values = form_of(editor, page, page)
+    word = f"квазар{secrets.token_hex(3)}"
+    assert not found_by_search(b, word, slug)
+    values["body"] = values["body"].rstrip() + f"\n\nПро {word} — в этом разделе.\n"
+    saved = editor.post(page, data=values, allow_redirects=False)
+    assert saved.status_code == 302, saved.text[:500]
+    saved_at = time.monotonic()
+
+    assert found_by_search(a, word, slug)  # the saving host at once
+    assert eventually(lambda: found_by_search(b, word, slug), within=2)
+    assert eventually(
+        lambda: found_by_search(c, word, slug), within=2 - (time.monotonic() - saved_at)
+    )
+    assert word in c.session().get(f"/kb/{slug}").text
+
+
+def test_an_attachment_uploaded_through_one_host_downloads_through_another(cluster):
+    a, b, c = cluster.hosts
+    customer = cluster.account()
+    status, number = file_through(a, customer.token)
+    assert status == 201
+    on_b = b.signed_in(customer)
+    token = re.search(
+        r'name="csrf_token"[^>]*value="([^"]+)"', on_b.get(f"/requests/{number}").text
+    )
+    log = ("2026-12-02 10:00:01 ERROR mail: delivery failed\n" * 2000).encode()
+    answer = on_b.post(
+        f"/requests/{number}/reply",
+        data={"csrf_token": token.group(1), "body": "Лог отправки приложил."},
+        files={"files": ("mail.log", log, "text/plain")},
+        allow_redirects=False,
+    )
+    assert answer.status_code == 302, answer.text[:500]
+    with cluster.app.app_context():
+        attachment = db.session.scalars(
+            select(Attachment).join(Ticket).where(Ticket.number == number)
+        ).one()
+        attachment_id = attachment.id
+        db.session.remove()
+
+    download = c.carrying(on_b).get(f"/attachments/{attachment_id}")
+    assert download.status_code == 200 and download.content == log
+    stranger = c.signed_in(cluster.account())
+    assert stranger.get(f"/attachments/{attachment_id}").status_code == 404
 
 
 def test_a_session_signed_in_on_one_host_is_valid_on_the_others(cluster):
