@@ -5,7 +5,7 @@ import datetime as dt
 import os
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -56,6 +56,7 @@ class ArticleDraft:
     draft: bool = False
     body: str = ""
     updated: dt.date | None = None
+    keep_date: bool = False  # a minor change: the "Updated" date stays as it was
 
 
 def articles_root() -> Path:
@@ -234,6 +235,8 @@ def save(
     current = ""
     if existing is not None:
         existing, current = _newest(existing)
+        if values.keep_date:
+            values = replace(values, updated=existing.updated)
         text = edited_file(current, values)
         if base_hash and existing.content_hash != base_hash:
             raise EditorError("stale", diff=diff(current, text, "saved meanwhile", "yours"))

@@ -90,6 +90,7 @@ def _values(form: ArticleForm) -> services.ArticleDraft:
         translation_of=(form.translation_of.data or "").strip(),
         draft=form.draft.data,
         body=form.body.data,
+        keep_date=bool(form.minor.data),
     )
 
 
