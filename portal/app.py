@@ -54,7 +54,6 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.editor import views as editor_views
     from portal.kb import api as kb_api
     from portal.kb import views as kb_views
-    from portal.kb.replica import start_follower
     from portal.kb.services import KnowledgeBase, warm_up_on_first_request
     from portal.mail import notifications
     from portal.scope import RulesError, load_rules
@@ -88,7 +87,6 @@ def create_app(config: dict | None = None) -> Flask:
         settings["PORTAL_SEARCH_VECTORS"],
     )
     warm_up_on_first_request(app)
-    start_follower(app)  # this host's articles and index follow the database
     app.extensions["ticket_categories"] = load_categories(settings["PORTAL_CATEGORIES_FILE"])
     attachment_storage.init_app(app)  # s3 without boto3 or a bucket stops start-up
     # What happens elsewhere when a ticket changes, or a reader searches and reads.

@@ -26,7 +26,7 @@ from portal.editor.imports import IMPORT_JOB, export_articles, sync_history
 from portal.extensions import db as database
 from portal.kb.api import results_json
 from portal.kb.indexing import build_index, update_changed
-from portal.kb.replica import catch_up, host_lock
+from portal.kb.replica import catch_up, host_lock, start_follower
 from portal.kb.results import IndexMissing
 from portal.kb.services import search_index
 from portal.kb.vectors import word_vectors
@@ -58,12 +58,14 @@ def _create_app():
     # Only the development server follows the published articles in the background; the
     # other commands are short, and `portal index` follows under its own locks.
     context = click.get_current_context(silent=True)
-    serving = context is not None and context.info_name == "run"
     try:
-        return create_app(None if serving else {"PORTAL_REPLICA_POLL_SECONDS": 0})
+        app = create_app()
     except ConfigError as exc:
         click.echo(f"Configuration error: {exc}", err=True)
         sys.exit(2)
+    if context is not None and context.info_name == "run":
+        start_follower(app)
+    return app
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)

@@ -23,7 +23,7 @@ from portal.editor.models import ArticleRevision
 from portal.extensions import db
 from portal.kb.indexing import build_index
 from portal.kb.published import changes_since, latest_seq, next_seq, publish
-from portal.kb.replica import applied_seq, follow_app, host_lock
+from portal.kb.replica import applied_seq, follow_app, host_lock, start_follower
 from portal.locks import LockBusy, job_lock
 from tests.conftest import TEST_ARTICLES
 from tests.factories import make_user
@@ -149,6 +149,7 @@ def test_one_process_per_host_applies(app, host_b):
 
 def test_with_the_thread_on_an_edit_arrives_within_two_seconds(app, host_b):
     b = host_b(PORTAL_REPLICA_POLL_SECONDS=0.2)
+    start_follower(b)
     follow_app(b)  # caught up with the import
     _edit(app, "ustanovka-na-server", body=f"Сервер и {WORD} настраиваются вместе.")
     deadline = time.monotonic() + 2
@@ -319,6 +320,7 @@ def test_the_follower_outlives_a_database_that_is_down(tmp_path, caplog):
     # Nothing listens on port 1 of this host: a database that is down.
     down = _host("postgresql+psycopg://postgres@127.0.0.1:1/portal", tmp_path / "down",
                  PORTAL_REPLICA_POLL_SECONDS=0.05)  # fmt: skip
+    start_follower(down)
     try:
         with pytest.raises(OperationalError):
             follow_app(down)
