@@ -78,6 +78,7 @@ bench: setup
 
 # Refresh the message catalogue after changing texts in code or templates.
 translations: $(STAMP)
+	mkdir -p build
 	$(BIN)/pybabel extract -F babel.cfg -k lazy_gettext -k _l -o build/messages.pot .
 	$(BIN)/pybabel update -i build/messages.pot -d portal/translations --no-fuzzy-matching
 

@@ -59,6 +59,7 @@ def create_app(config: dict | None = None) -> Flask:
     from portal.scope import RulesError, load_rules
     from portal.site import health
     from portal.site import views as site_views
+    from portal.tickets import storage as attachment_storage
     from portal.tickets import views as ticket_views
     from portal.tickets.categories import load_categories
     from portal.wizard import views as wizard_views
@@ -87,6 +88,7 @@ def create_app(config: dict | None = None) -> Flask:
     )
     warm_up_on_first_request(app)
     app.extensions["ticket_categories"] = load_categories(settings["PORTAL_CATEGORIES_FILE"])
+    attachment_storage.init_app(app)  # s3 without boto3 or a bucket stops start-up
     # What happens elsewhere when a ticket changes, or a reader searches and reads.
     webhooks.subscribe()
     notifications.subscribe()

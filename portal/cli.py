@@ -4,13 +4,15 @@ import csv
 import importlib.util
 import json
 import secrets
+import signal
 import sys
-import time
+import threading
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 
 from portal import demo
@@ -20,13 +22,15 @@ from portal.api_v1.services import issue_token, revoke_token
 from portal.api_v1.webhooks import EVENTS
 from portal.app import create_app
 from portal.config import PROJECT_ROOT, ConfigError
-from portal.editor.services import sync_history
+from portal.editor.imports import IMPORT_JOB, export_articles, sync_history
 from portal.extensions import db as database
 from portal.kb.api import results_json
 from portal.kb.indexing import build_index, update_changed
+from portal.kb.replica import catch_up, host_lock, start_follower
 from portal.kb.results import IndexMissing
 from portal.kb.services import search_index
 from portal.kb.vectors import word_vectors
+from portal.locks import job_lock
 from portal.mail import sources as intake_sources
 from portal.mail.intake import receive
 from portal.migrations import upgrade
@@ -35,6 +39,9 @@ from portal.outbox.models import Webhook
 from portal.outbox.webhooks import deliver_webhooks
 from portal.scope import classify, evaluate, load_rules, load_sections
 from portal.sla import TIERS
+from portal.tickets.models import Attachment
+from portal.tickets.storage import STORES, build_store, copy_all
+from portal.wizard.models import DraftFile
 
 
 def _bench(name: str):
@@ -48,11 +55,17 @@ def _bench(name: str):
 
 
 def _create_app():
+    # Only the development server follows the published articles in the background; the
+    # other commands are short, and `portal index` follows under its own locks.
+    context = click.get_current_context(silent=True)
     try:
-        return create_app()
+        app = create_app()
     except ConfigError as exc:
         click.echo(f"Configuration error: {exc}", err=True)
         sys.exit(2)
+    if context is not None and context.info_name == "run":
+        start_follower(app)
+    return app
 
 
 @click.group(cls=FlaskGroup, create_app=_create_app, add_version_option=False)
@@ -73,6 +86,42 @@ def db_upgrade():
     click.echo("Database is up to date.")
 
 
+@main.group()
+def attachments():
+    """Where attachments are kept."""
+
+
+@attachments.command("move")
+@click.option("--to", "target", type=click.Choice(STORES), required=True)
+@click.option(
+    "--from",
+    "source",
+    type=click.Choice(STORES),
+    default=None,
+    help="Store to copy from; default PORTAL_ATTACHMENT_STORE.",
+)
+@with_appcontext
+def attachments_move(target, source):
+    """Copy every attachment into another store; safe to run again. Nothing is deleted."""
+    source = source or current_app.config["PORTAL_ATTACHMENT_STORE"]
+    if source == target:
+        raise click.UsageError(f"the attachments are already read from {source}")
+    try:
+        stores = build_store(source, current_app.config), build_store(target, current_app.config)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    names = database.session.scalars(
+        select(Attachment.stored_name).union(select(DraftFile.stored_name))
+    ).all()
+    counts = copy_all(names, *stores)
+    click.echo(
+        f"{counts['copied']} copied to {target}, {counts['present']} already there, "
+        f"{counts['missing']} missing from {source}."
+    )
+    if counts["missing"]:
+        sys.exit(1)
+
+
 @main.command("index")
 @click.option("--changed", is_flag=True, help="Update only articles whose content changed.")
 @click.option("--procs", type=click.IntRange(1, 16), default=None, help="Writer processes.")
@@ -85,6 +134,7 @@ def index_command(changed, procs, strict):
     if not articles.is_dir():
         raise click.ClickException(f"articles folder {articles} does not exist")
     vectors = word_vectors(current_app.config["PORTAL_SEARCH_VECTORS"])
+    external = _import_articles()
     if changed:
         report = update_changed(articles, index_dir, vectors)
     else:
@@ -92,15 +142,6 @@ def index_command(changed, procs, strict):
         report = build_index(articles, index_dir, procs, vectors)
     for problem in report.problems:
         click.echo(f"{problem}", err=True)
-    try:
-        external = sync_history()
-    except SQLAlchemyError:
-        database.session.rollback()
-        click.echo(
-            "Article history not updated: the database is not ready; run `portal db upgrade`.",
-            err=True,
-        )
-        external = 0
     if external:
         click.echo(f"{external} article(s) changed outside the editor recorded in their history.")
     kind = "full build" if report.full else "changed articles"
@@ -111,6 +152,57 @@ def index_command(changed, procs, strict):
     )
     if strict and report.problems:
         sys.exit(1)
+
+
+def _import_articles() -> int:
+    """Publish the folder's changes in the database (one host at a time), then bring the
+    folder and index up to what the database holds; how many known articles changed."""
+    index_dir = current_app.config["PORTAL_INDEX_DIR"]
+    try:
+        # One import across hosts; on this host, no follower writes the folder meanwhile.
+        with job_lock(IMPORT_JOB), host_lock(index_dir, wait=True):
+            external = sync_history()
+            catch_up(
+                current_app.config["PORTAL_ARTICLES_DIR"],
+                index_dir,
+                current_app.config["PORTAL_REPLICA_REBUILD_AFTER"],
+                current_app.config["PORTAL_SEARCH_VECTORS"],
+            )
+            return external
+    except SQLAlchemyError:
+        database.session.rollback()
+        click.echo(
+            "Articles not imported into the database: it is not ready; run `portal db upgrade`.",
+            err=True,
+        )
+        return 0
+
+
+@main.group("articles")
+def articles_group():
+    """The published articles held in the database."""
+
+
+@articles_group.command("export")
+@click.option(
+    "--to",
+    "target",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Folder to write into (default: PORTAL_ARTICLES_DIR).",
+)
+@with_appcontext
+def articles_export(target):
+    """Write the database's published articles as Markdown files, byte for byte (for git)."""
+    folder = Path(target) if target else current_app.config["PORTAL_ARTICLES_DIR"]
+    try:
+        count = export_articles(folder.resolve())
+    except SQLAlchemyError:
+        database.session.rollback()
+        raise click.ClickException("the database is not ready; run `portal db upgrade`") from None
+    except OSError as exc:
+        raise click.ClickException(f"cannot write into {folder}: {exc.strerror}") from None
+    click.echo(f"{count} file(s) written or removed in {folder}.")
 
 
 @main.command("search")
@@ -161,16 +253,23 @@ def demo_command(if_empty):
 @click.option("--interval", type=click.FloatRange(0.2, 3600), default=5.0, show_default=True)
 @with_appcontext
 def worker_command(once, interval):
-    """Deliver the e-mail outbox (SMTP, or .eml files by default), retrying failures."""
+    """Deliver the e-mail outbox (SMTP, or .eml files by default), retrying failures.
+
+    SIGTERM or Ctrl-C lets the send in progress finish and be recorded, then stops: a
+    restart never leaves a letter taken by the server but not marked sent.
+    """
     transport = transport_from_config(current_app.config)
-    while True:
-        sent = deliver_pending(transport)
-        hooks = deliver_webhooks()
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
+    while not stop.is_set():
+        sent = deliver_pending(transport, stop=stop)
+        hooks = deliver_webhooks(stop=stop)
         if sent or hooks:
             click.echo(f"{sent} message(s) sent, {hooks} webhook(s) delivered")
         if once:
             return
-        time.sleep(interval)
+        stop.wait(interval)
 
 
 @main.command("scope")

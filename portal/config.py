@@ -55,6 +55,21 @@ SETTINGS = [
     Setting("PORTAL_SEARCH_PAGE_SIZE", 10, "Search results per page.", int),
     Setting("PORTAL_INDEX_PROCS", 2, "Processes used by a full `portal index` build.", int),
     Setting(
+        "PORTAL_REPLICA_POLL_SECONDS",
+        0.5,
+        "How often each process looks for article changes published in the database (saved "
+        "on another host, imported by `portal index --changed`) and brings the host's "
+        "articles folder and index up to them; 0 turns the follower off.",
+        float,
+    ),
+    Setting(
+        "PORTAL_REPLICA_REBUILD_AFTER",
+        500,
+        "A host behind by more changed articles than this rewrites its folder from the "
+        "database and rebuilds its index instead of applying them one by one.",
+        int,
+    ),
+    Setting(
         "PORTAL_LEARN_MIN_SESSIONS",
         3,
         "Distinct sessions that must lead to an article with the same words (a search "
@@ -139,6 +154,26 @@ SETTINGS = [
     Setting("PORTAL_ATTACHMENT_MAX_MB", 10, "Largest attachment, in megabytes.", int),
     Setting("PORTAL_ATTACHMENTS_PER_MESSAGE", 5, "Most files on one message.", int),
     Setting(
+        "PORTAL_ATTACHMENT_STORE",
+        "files",
+        "Where attachments are kept: files (instance/attachments/, one host or a disk every "
+        "host mounts), database (in the portal's database, in 256 KiB pieces) or s3 "
+        "(S3-compatible object storage; needs the s3 extra and PORTAL_S3_BUCKET).",
+    ),
+    Setting("PORTAL_S3_BUCKET", None, "Bucket of the s3 attachment store."),
+    Setting(
+        "PORTAL_S3_ENDPOINT_URL",
+        None,
+        "Address of an S3-compatible service (MinIO, Ceph, a cloud's S3); none: AWS. "
+        "Credentials and region come from boto3's usual environment (AWS_ACCESS_KEY_ID, "
+        "AWS_SECRET_ACCESS_KEY, AWS_DEFAULT_REGION) or its files, never from these settings.",
+    ),
+    Setting(
+        "PORTAL_S3_PREFIX",
+        "attachments/",
+        "Prefix of the object keys in the bucket, so that one bucket can serve several uses.",
+    ),
+    Setting(
         "PORTAL_REOPEN_DAYS",
         30,
         "Days after which a resolved or closed request can no "
@@ -192,6 +227,13 @@ SETTINGS = [
     Setting("PORTAL_SMTP_USER", None, "SMTP login (none: no authentication)."),
     Setting("PORTAL_SMTP_PASSWORD", None, "SMTP password."),
     Setting("PORTAL_SMTP_STARTTLS", False, "Use STARTTLS with the SMTP server.", bool),
+    Setting(
+        "PORTAL_OUTBOX_LEASE_SECONDS",
+        300,
+        "How long a worker holds a claimed e-mail or webhook call before another worker may "
+        "take it; a send must end within half of it.",
+        int,
+    ),
 ]
 SETTING_NAMES = {s.name for s in SETTINGS}
 
@@ -276,11 +318,21 @@ def load_settings(overrides: dict | None = None) -> dict:
     values["PORTAL_DATABASE_URL"] = _resolve_sqlite(values["PORTAL_DATABASE_URL"])
     if values["PORTAL_DEFAULT_LOCALE"] not in ("ru", "en"):
         raise ConfigError("PORTAL_DEFAULT_LOCALE must be ru or en")
+    if values["PORTAL_ATTACHMENT_STORE"] not in ("files", "database", "s3"):
+        raise ConfigError("PORTAL_ATTACHMENT_STORE must be files, database or s3")
     if values["PORTAL_MAIL_TRANSPORT"] not in ("file", "smtp"):
         raise ConfigError("PORTAL_MAIL_TRANSPORT must be file or smtp")
     if not 0 <= values["PORTAL_EVENT_FLUSH_SECONDS"] <= 3600:
         raise ConfigError("PORTAL_EVENT_FLUSH_SECONDS must be between 0 and 3600")
-    for name in ("PORTAL_LEARN_MIN_SESSIONS", "PORTAL_LEARN_MAX_PER_ARTICLE"):
+    if not 2 <= values["PORTAL_OUTBOX_LEASE_SECONDS"] <= 86400:
+        raise ConfigError("PORTAL_OUTBOX_LEASE_SECONDS must be between 2 and 86400")
+    if not 0 <= values["PORTAL_REPLICA_POLL_SECONDS"] <= 3600:
+        raise ConfigError("PORTAL_REPLICA_POLL_SECONDS must be between 0 and 3600")
+    for name in (
+        "PORTAL_REPLICA_REBUILD_AFTER",
+        "PORTAL_LEARN_MIN_SESSIONS",
+        "PORTAL_LEARN_MAX_PER_ARTICLE",
+    ):
         if values[name] < 1:
             raise ConfigError(f"{name} must be at least 1")
     return values

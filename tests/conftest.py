@@ -3,6 +3,7 @@ when PORTAL_TEST_DATABASE_URL is set) serving an index built from articles."""
 
 import os
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
@@ -15,7 +16,10 @@ from portal.config import PROJECT_ROOT
 from portal.extensions import db
 from portal.kb.indexing import build_index
 from portal.migrations import upgrade
+from portal.tickets.storage import STORES, build_store
 
+# No article follower thread in tests unless a test of following turns it on.
+os.environ.setdefault("PORTAL_REPLICA_POLL_SECONDS", "0")
 TEST_ARTICLES = Path(__file__).parent / "data" / "articles"
 
 
@@ -108,3 +112,60 @@ class PortalCli:
 @pytest.fixture
 def portal_cli(app):
     return PortalCli(app)
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """A real S3-compatible server (moto's) on a free local port, with the bucket `portal`."""
+    moto_server = pytest.importorskip("moto.server")
+    boto3 = pytest.importorskip("boto3")
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = moto_server.ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    credentials = {
+        "AWS_ACCESS_KEY_ID": "portal-test",
+        "AWS_SECRET_ACCESS_KEY": "portal-test-secret",
+        "AWS_DEFAULT_REGION": "us-east-1",
+    }
+    saved = {name: os.environ.get(name) for name in credentials}
+    os.environ.update(credentials)
+    endpoint = f"http://127.0.0.1:{port}"
+    boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket="portal")
+    yield endpoint
+    server.stop()
+    for name, value in saved.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
+
+
+@pytest.fixture
+def store_config(request):
+    """The settings that choose an attachment store by name (s3 starts the test server)."""
+
+    def settings(kind: str) -> dict:
+        if kind != "s3":
+            return {"PORTAL_ATTACHMENT_STORE": kind}
+        return {
+            "PORTAL_ATTACHMENT_STORE": "s3",
+            "PORTAL_S3_BUCKET": "portal",
+            "PORTAL_S3_ENDPOINT_URL": request.getfixturevalue("s3_endpoint"),
+            "PORTAL_S3_PREFIX": f"t{os.getpid()}/",
+        }
+
+    return settings
+
+
+@pytest.fixture(params=STORES)
+def attachment_store(request, app, store_config):
+    """The test application with each attachment store in turn."""
+    settings = store_config(request.param)
+    saved = {name: app.config[name] for name in settings}
+    app.config.update(settings)
+    app.extensions["attachment_store"] = build_store(request.param, app.config)
+    yield app.extensions["attachment_store"]
+    app.config.update(saved)
+    app.extensions["attachment_store"] = build_store(saved["PORTAL_ATTACHMENT_STORE"], app.config)

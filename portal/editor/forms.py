@@ -64,6 +64,10 @@ class ArticleForm(FlaskForm):
         ),
     )
     draft = BooleanField(_l("Draft: not published"))
+    minor = BooleanField(
+        _l("Minor change: keep the “Updated” date"),
+        description=_l("For a typo or a link; readers are not told the article changed."),
+    )
     body = TextAreaField(_l("Text (Markdown)"), validators=[DataRequired(), Length(max=200_000)])
     base_hash = HiddenField()
 

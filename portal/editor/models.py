@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.accounts.models import User
@@ -25,5 +25,7 @@ class ArticleRevision(db.Model):
     content_hash: Mapped[str] = mapped_column(String(64))
     diff: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The change of the published articles this version belongs to (None before they existed).
+    seq: Mapped[int | None] = mapped_column(Integer, index=True)
 
     author: Mapped[User | None] = relationship()

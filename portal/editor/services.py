@@ -2,33 +2,33 @@
 restoring, and the index updated for that article at once."""
 
 import datetime as dt
-import difflib
 import os
 import re
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
 from flask import current_app
-from sqlalchemy import select
 
 from portal.accounts.models import User
 from portal.clock import utcnow
 from portal.editor.frontmatter import replace_list, update_front_matter
 from portal.editor.links import redirects_text, relink, with_redirect
 from portal.editor.models import ArticleRevision
+from portal.editor.revisions import diff, record
 from portal.extensions import db
+from portal.kb import published
 from portal.kb.articles import (
     SLUG_PATTERN,
     Article,
     ArticleError,
-    content_hash,
     load_articles,
     parse_source,
 )
 from portal.kb.indexing import update_articles
 from portal.kb.learning import move_phrases
+from portal.kb.published import next_seq, publish, unpublish
 from portal.kb.services import REDIRECTS_FILE, load_redirects, search_index
 from portal.kb.vectors import word_vectors
 
@@ -56,6 +56,7 @@ class ArticleDraft:
     draft: bool = False
     body: str = ""
     updated: dt.date | None = None
+    keep_date: bool = False  # a minor change: the "Updated" date stays as it was
 
 
 def articles_root() -> Path:
@@ -112,14 +113,6 @@ def edited_file(current: str, values: ArticleDraft) -> str:
     return update_front_matter(current, _front_matter(values), _body(values)) or render_file(values)
 
 
-def diff(old: str, new: str, old_name: str = "before", new_name: str = "after") -> str:
-    return "".join(
-        difflib.unified_diff(
-            old.splitlines(keepends=True), new.splitlines(keepends=True), old_name, new_name
-        )
-    )
-
-
 def _write_atomically(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     staging = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
@@ -130,29 +123,45 @@ def _write_atomically(path: Path, text: str) -> None:
     os.replace(staging, path)
 
 
-def _latest(slug: str) -> ArticleRevision | None:
-    return db.session.scalars(
-        select(ArticleRevision)
-        .where(ArticleRevision.slug == slug)
-        .order_by(ArticleRevision.id.desc())
-        .limit(1)
-    ).first()
+def _newest(article: Article) -> tuple[Article, str]:
+    """The newest version of an article and its text: the database's when it has it (this
+    host's file may not have caught up yet), else the file's."""
+    row = published.current(db.session, article.path)
+    if row is not None and row.deleted:
+        raise EditorError("not_found")
+    if row is not None and row.content_hash != article.content_hash:
+        try:
+            return parse_source(row.content.encode("utf-8"), article.path), row.content
+        except ArticleError:
+            pass
+    return article, (articles_root() / article.path).read_text("utf-8")
 
 
-def _record(slug: str, path: str, kind: str, content: str, author: User | None) -> None:
-    previous = _latest(slug)
-    db.session.add(
-        ArticleRevision(
-            slug=slug,
-            path=path,
-            kind=kind,
-            author_id=author.id if author else None,
-            content=content,
-            content_hash=content_hash(content.encode()),
-            diff=diff(previous.content if previous else "", content, "before", "after"),
-            created_at=utcnow(),
-        )
-    )
+def _check_published(existing: Article | None, article: Article, text: str) -> None:
+    """With the sequence held, refuse what the database has moved past: a version saved
+    on another host since this one's file, a slug another host has given meanwhile."""
+    if existing is not None:
+        row = published.current(db.session, existing.path)
+        if row is not None and row.deleted:
+            db.session.rollback()
+            raise EditorError("not_found")
+        if row is not None and row.content_hash != existing.content_hash:
+            db.session.rollback()
+            raise EditorError("stale", diff=diff(row.content, text, "saved meanwhile", "yours"))
+    for row in published.live_with_slug(db.session, article.slug):
+        if existing is None or row.path != existing.path:
+            db.session.rollback()
+            raise EditorError("slug_taken")
+
+
+def _apply_files(writes: dict[str, str], removes: list[str]) -> None:
+    """This host's folder after a committed change (the other hosts' follow the database)."""
+    root = articles_root()
+    for path in removes:
+        if path not in writes:
+            (root / path).unlink(missing_ok=True)
+    for path, text in writes.items():
+        _write_atomically(root / path, text)
 
 
 def _check(values: ArticleDraft) -> None:
@@ -225,7 +234,9 @@ def save(
     text = render_file(values)
     current = ""
     if existing is not None:
-        current = (root / existing.path).read_text("utf-8")
+        existing, current = _newest(existing)
+        if values.keep_date:
+            values = replace(values, updated=existing.updated)
         text = edited_file(current, values)
         if base_hash and existing.content_hash != base_hash:
             raise EditorError("stale", diff=diff(current, text, "saved meanwhile", "yours"))
@@ -248,25 +259,29 @@ def save(
     if renamed:
         text = relink(text, existing.path, article.path, moves, slugs)
         article = parse_source(text.encode("utf-8"), rel_path)
-    _write_atomically(root / rel_path, text)
-    removed, relinked = [], []
+    seq = next_seq(db.session)  # saves on every host wait here until this one commits
+    _check_published(existing, article, text)
+    writes, removes, removed, relinked = {rel_path: text}, [], [], []
     kind = "created" if existing is None else "edited"
     if renamed:
-        (root / existing.path).unlink(missing_ok=True)
+        removes.append(existing.path)
+        unpublish(db.session, existing.path, seq, existing.slug)
         kind = "renamed"
-        relinked = _relink_others(by_slug.values(), existing, moves, slugs, author)
+        relinked = _relink_others(by_slug.values(), existing, moves, slugs, author, seq, writes)
         if slugs:
             removed.append(existing.slug)
             move_phrases(db.session, existing.slug, article.slug)
             redirects = with_redirect(load_redirects(root), existing.slug, article.slug)
-            _write_atomically(root / REDIRECTS_FILE, redirects_text(redirects))
-    _record(article.slug, article.path, kind, text, author)
+            writes[REDIRECTS_FILE] = redirects_text(redirects)
+            publish(db.session, REDIRECTS_FILE, writes[REDIRECTS_FILE], seq)
+    record(article.slug, article.path, kind, text, author, seq)
     db.session.commit()
+    _apply_files(writes, removes)
     _reindex([article, *relinked], removed)
     return article
 
 
-def _relink_others(articles, renamed: Article, moves: dict, slugs: dict, author) -> list:
+def _relink_others(articles, renamed: Article, moves: dict, slugs: dict, author, seq, writes):
     """Point every other article's links at the renamed one's new file and slug."""
     root, changed = articles_root(), []
     for other in articles:
@@ -275,8 +290,8 @@ def _relink_others(articles, renamed: Article, moves: dict, slugs: dict, author)
         current = (root / other.path).read_text("utf-8")
         text = relink(current, other.path, other.path, moves, slugs)
         if text != current:
-            _write_atomically(root / other.path, text)
-            _record(other.slug, other.path, "relinked", text, author)
+            writes[other.path] = text
+            record(other.slug, other.path, "relinked", text, author, seq)
             changed.append(parse_source(text.encode("utf-8"), other.path))
     return changed
 
@@ -285,25 +300,18 @@ def delete(slug: str, author: User) -> None:
     article = find(slug)
     if article is None:
         raise EditorError("not_found")
-    path = articles_root() / article.path
-    _record(slug, article.path, "deleted", path.read_text("utf-8"), author)
-    db.session.commit()
-    path.unlink()
+    article, text = _newest(article)
+    seq = next_seq(db.session)
+    record(slug, article.path, "deleted", text, author, seq)
+    writes = {}
     redirects = load_redirects(articles_root())
     if slug in redirects.values():
         kept = {old: new for old, new in redirects.items() if new != slug}
-        _write_atomically(articles_root() / REDIRECTS_FILE, redirects_text(kept))
+        writes[REDIRECTS_FILE] = redirects_text(kept)
+        publish(db.session, REDIRECTS_FILE, writes[REDIRECTS_FILE], seq)
+    db.session.commit()
+    _apply_files(writes, [article.path])
     _reindex([], [slug])
-
-
-def history(slug: str) -> list[ArticleRevision]:
-    return list(
-        db.session.scalars(
-            select(ArticleRevision)
-            .where(ArticleRevision.slug == slug)
-            .order_by(ArticleRevision.id.desc())
-        )
-    )
 
 
 def restore(slug: str, revision_id: int, author: User) -> Article:
@@ -311,34 +319,18 @@ def restore(slug: str, revision_id: int, author: User) -> Article:
     revision = db.session.get(ArticleRevision, revision_id)
     if revision is None or revision.slug != slug:
         raise EditorError("not_found")
-    root = articles_root()
     current = find(slug)
-    if current is not None and current.path != revision.path:
-        (root / current.path).unlink(missing_ok=True)
     article = parse_source(revision.content.encode("utf-8"), revision.path)
-    _write_atomically(root / revision.path, revision.content)
-    _record(slug, revision.path, "restored", revision.content, author)
+    seq = next_seq(db.session)
+    removes = []
+    if current is not None and current.path != revision.path:
+        removes.append(current.path)
+        unpublish(db.session, current.path, seq, slug)
+    record(slug, revision.path, "restored", revision.content, author, seq)
     db.session.commit()
+    _apply_files({revision.path: revision.content}, removes)
     _reindex([article], [])
     return article
-
-
-def sync_history() -> int:
-    """Record files changed outside the editor (git pull) as external revisions.
-
-    An article with no history yet (a fresh checkout) gets its first revision as it is,
-    so later changes have something to be compared with; that is not a change.
-    """
-    changed = 0
-    for article in all_articles():
-        latest = _latest(article.slug)
-        if latest is None or latest.content_hash != article.content_hash:
-            text = (articles_root() / article.path).read_text("utf-8")
-            _record(article.slug, article.path, "imported" if latest is None else "external",
-                    text, None)  # fmt: skip
-            changed += latest is not None
-    db.session.commit()
-    return changed
 
 
 def missing_translations(articles: list[Article]) -> list[Article]:

@@ -21,7 +21,7 @@ from flask_login import current_user, login_required
 
 from portal.calendar.services import sla_policy
 from portal.clock import utcnow
-from portal.editor import insights, services
+from portal.editor import insights, revisions, services
 from portal.editor.charts import bar_chart
 from portal.editor.forms import ArticleForm, PeriodForm, question_lines
 from portal.editor.from_ticket import draft_from_ticket
@@ -90,6 +90,7 @@ def _values(form: ArticleForm) -> services.ArticleDraft:
         translation_of=(form.translation_of.data or "").strip(),
         draft=form.draft.data,
         body=form.body.data,
+        keep_date=bool(form.minor.data),
     )
 
 
@@ -182,13 +183,13 @@ def delete(slug):
 
 @bp.get("/articles/<slug>/history")
 def history(slug):
-    revisions = services.history(slug)
-    if not revisions:
+    versions = revisions.history(slug)
+    if not versions:
         abort(404)
     return render_template(
         "editor/history.html",
         slug=slug,
-        revisions=revisions,
+        revisions=versions,
         action_form=ActionForm(),
         current=services.find(slug),
     )

@@ -54,3 +54,27 @@ class LearnedSighting(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     digest: Mapped[str] = mapped_column(String(64), unique=True)
     seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+
+
+class ArticleSequence(db.Model):
+    """One row: the number of the last change to the published articles. Taking the next
+    number locks the row until the change commits, so changes commit in number order."""
+
+    __tablename__ = "article_sequence"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PublishedArticle(db.Model):
+    """The current version of one file of the knowledge base (an article, or a `_*.yml` file
+    beside them such as `_redirects.yml`): what every host's folder and index follow."""
+
+    __tablename__ = "articles"
+
+    path: Mapped[str] = mapped_column(String(300), primary_key=True)
+    slug: Mapped[str | None] = mapped_column(String(200), index=True)
+    content: Mapped[str] = mapped_column(Text)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    seq: Mapped[int] = mapped_column(Integer, index=True)
+    deleted: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -5,6 +5,7 @@ import datetime as dt
 import logging
 import smtplib
 import ssl
+import time
 import uuid
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -114,7 +115,7 @@ def build_email(message: OutboxMessage, sender: str, recipient_name: str = "") -
 
 
 class Transport(Protocol):
-    def send(self, email: EmailMessage) -> None: ...
+    def send(self, email: EmailMessage, within: float | None = None) -> None: ...
 
 
 class FileTransport:
@@ -123,13 +124,35 @@ class FileTransport:
     def __init__(self, folder: Path):
         self.folder = folder
 
-    def send(self, email: EmailMessage) -> None:
+    def send(self, email: EmailMessage, within: float | None = None) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
         stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%S")
         name = f"{stamp}-{uuid.uuid4().hex[:8]}.eml"
         staging = self.folder / f".{name}"
         staging.write_bytes(bytes(email))
         staging.rename(self.folder / name)
+
+
+class _SmtpWithDeadline(smtplib.SMTP):
+    """smtplib's client whose whole conversation, not each step, ends by a deadline."""
+
+    deadline = float("inf")
+
+    def _arm(self) -> None:
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            self.close()
+            raise TimeoutError("the SMTP conversation outlasted its time")
+        if self.sock is not None:
+            self.sock.settimeout(min(left, self.timeout))
+
+    def send(self, s):
+        self._arm()
+        super().send(s)
+
+    def getreply(self):
+        self._arm()
+        return super().getreply()
 
 
 class SmtpTransport:
@@ -139,13 +162,33 @@ class SmtpTransport:
         self.host, self.port, self.user, self.password = host, port, user, password
         self.starttls, self.timeout = starttls, timeout
 
-    def send(self, email: EmailMessage) -> None:
-        with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+    def send(self, email: EmailMessage, within: float | None = None) -> None:
+        """Send one letter; with `within`, the conversation is cut off after that many seconds.
+
+        Once the server has taken the letter, a failed goodbye (QUIT) is not an error: the
+        letter must not be retried and sent twice for it.
+        """
+        if within is not None and within <= 0:
+            raise TimeoutError("no time left to send")
+        smtp = _SmtpWithDeadline(
+            timeout=self.timeout if within is None else min(self.timeout, within)
+        )
+        if within is not None:
+            smtp.deadline = time.monotonic() + within
+        try:
+            smtp.connect(self.host, self.port)
             if self.starttls:
                 smtp.starttls(context=ssl.create_default_context())
             if self.user:
                 smtp.login(self.user, self.password or "")
             smtp.send_message(email)
+        except BaseException:
+            smtp.close()
+            raise
+        try:
+            smtp.quit()
+        except (OSError, smtplib.SMTPException):
+            smtp.close()
 
 
 def transport_from_config(config) -> Transport:
@@ -165,11 +208,15 @@ def _permanent(exc: Exception) -> bool:
     return isinstance(exc, smtplib.SMTPResponseException) and 500 <= exc.smtp_code < 600
 
 
-def deliver_pending(transport: Transport, now: dt.datetime | None = None, limit: int = 100) -> int:
+def deliver_pending(
+    transport: Transport, now: dt.datetime | None = None, limit: int = 100, stop=None
+) -> int:
     """Send what is due; failures are retried with backoff, permanent ones marked failed."""
     sender = current_app.config["PORTAL_MAIL_FROM"]
+    lease = dt.timedelta(seconds=current_app.config["PORTAL_OUTBOX_LEASE_SECONDS"])
 
     def attempt(message_id: int, at: dt.datetime) -> bool:
+        claimed = time.monotonic()
         message = db.session.get(OutboxMessage, message_id, populate_existing=True)
         try:
             letter = build_email(message, sender, _name_of(message.recipient))
@@ -179,7 +226,7 @@ def deliver_pending(transport: Transport, now: dt.datetime | None = None, limit:
             return False
         db.session.commit()  # no transaction stays open while the server answers
         try:
-            transport.send(letter)
+            transport.send(letter, within=queue.send_budget(lease) - (time.monotonic() - claimed))
         except (OSError, smtplib.SMTPException) as exc:
             outcome = FAILED if _permanent(exc) else queue.RETRY
             queue.settle(message, outcome, f"{type(exc).__name__}: {exc}", at, SENT)
@@ -189,4 +236,4 @@ def deliver_pending(transport: Transport, now: dt.datetime | None = None, limit:
         db.session.commit()
         return message.status == SENT
 
-    return queue.deliver_due(OutboxMessage, attempt, now, limit)
+    return queue.deliver_due(OutboxMessage, attempt, now, limit, lease, stop)

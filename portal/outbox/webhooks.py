@@ -12,6 +12,8 @@ import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
 
+from flask import current_app
+
 from portal.extensions import db
 from portal.outbox import queue
 from portal.outbox.models import WebhookDelivery
@@ -37,13 +39,13 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirects)
 
 
-def _post(url: str, body: bytes, headers: dict) -> tuple[str, str | None]:
+def _post(url: str, body: bytes, headers: dict, timeout: float) -> tuple[str, str | None]:
     """Send one delivery: (DELIVERED | PENDING to retry | FAILED for good, error text)."""
     if urlsplit(url).scheme not in ("http", "https"):
         return FAILED, "unsupported URL scheme"
     request = urllib.request.Request(url, data=body, headers=headers, method="POST")
     try:
-        with _opener.open(request, timeout=TIMEOUT_SECONDS):
+        with _opener.open(request, timeout=timeout):
             return DELIVERED, None
     except urllib.error.HTTPError as error:
         error.close()
@@ -67,7 +69,9 @@ def _attempt(delivery_id: int, now: dt.datetime) -> bool:
     }
     db.session.commit()  # no transaction stays open while the receiver answers
     if hook.active:
-        outcome, error = _post(hook.url, body, headers)
+        outcome, error = _post(
+            hook.url, body, headers, min(TIMEOUT_SECONDS, queue.send_budget(_lease()))
+        )
     else:
         outcome, error = FAILED, "webhook deactivated"
     kinds = {DELIVERED: queue.DONE, PENDING: queue.RETRY, FAILED: queue.FAILED}
@@ -78,10 +82,14 @@ def _attempt(delivery_id: int, now: dt.datetime) -> bool:
     return outcome == DELIVERED
 
 
-def deliver_webhooks(now: dt.datetime | None = None, limit: int = 100) -> int:
+def deliver_webhooks(now: dt.datetime | None = None, limit: int = 100, stop=None) -> int:
     """POST up to `limit` due deliveries; returns how many were delivered.
 
     2xx is delivered; 4xx other than 408 and 429 fails for good; anything else (3xx, 408,
     429, 5xx, no answer) is retried with backoff until MAX_ATTEMPTS attempts.
     """
-    return queue.deliver_due(WebhookDelivery, _attempt, now, limit)
+    return queue.deliver_due(WebhookDelivery, _attempt, now, limit, _lease(), stop)
+
+
+def _lease() -> dt.timedelta:
+    return dt.timedelta(seconds=current_app.config["PORTAL_OUTBOX_LEASE_SECONDS"])

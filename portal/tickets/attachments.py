@@ -1,4 +1,4 @@
-"""Uploaded files: checked by their content, stored outside the web root under random names."""
+"""Uploaded files: checked by their content, kept in the attachment store under random names."""
 
 import io
 import lzma
@@ -8,11 +8,13 @@ import unicodedata
 import zipfile
 import zlib
 from dataclasses import dataclass
-from pathlib import Path
+from itertools import chain
+from urllib.parse import quote
 
-from flask import current_app
+from flask import Response, abort, current_app, send_file
 
 from portal.tickets.models import Attachment
+from portal.tickets.storage import FileStore, current_store
 
 # (content type, file signature) in the order they are tried.
 SIGNATURES = [
@@ -28,6 +30,7 @@ ZIP_MAX_UNPACKED = 200 * 1024 * 1024
 ZIP_MAX_RATIO = 100
 ZIP_RATIO_FROM = 1024 * 1024  # small archives of repetitive logs may pack better than 1:100
 ZIP_CHUNK = 64 * 1024
+RFC5987_SAFE = "!#$&+-.^_`|~"  # attr-char besides letters and digits
 # What a damaged, encrypted or exotic archive raises while its entries are read.
 ARCHIVE_ERRORS = (
     zipfile.BadZipFile,
@@ -114,15 +117,12 @@ def check_archive(data: bytes, name: str = "") -> None:
 
 @dataclass
 class StoredUpload:
-    """A checked file on disk, waiting to be attached to a message."""
+    """A checked file in the attachment store, waiting to be attached to a message."""
 
     filename: str
     stored_name: str
     content_type: str
     size: int
-
-    def path(self) -> Path:
-        return storage_dir() / self.stored_name
 
     def attach(self, message, ticket) -> None:
         message.attachments.append(
@@ -136,17 +136,11 @@ class StoredUpload:
         )
 
     def discard(self) -> None:
-        self.path().unlink(missing_ok=True)
-
-
-def storage_dir() -> Path:
-    folder = current_app.config["PORTAL_INSTANCE_DIR"] / "attachments"
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+        current_store().delete(self.stored_name)
 
 
 def store(filename: str, data: bytes) -> StoredUpload:
-    """Check one uploaded file and write it under a random name."""
+    """Check one uploaded file and keep it, whole, under a random name."""
     name = safe_filename(filename)
     limit = current_app.config["PORTAL_ATTACHMENT_MAX_MB"] * 1024 * 1024
     if not data:
@@ -159,8 +153,37 @@ def store(filename: str, data: bytes) -> StoredUpload:
     if content_type == "application/zip":
         check_archive(data, name)
     stored_name = secrets.token_hex(16)
-    target = storage_dir() / stored_name
-    staging = target.with_suffix(".part")
-    staging.write_bytes(data)
-    staging.rename(target)
+    current_store().put(stored_name, data)
     return StoredUpload(name, stored_name, content_type, len(data))
+
+
+def send_stored(stored_name: str, filename: str, content_type: str, size: int) -> Response:
+    """A stored file as a download, read from the store a piece at a time; 404 if it is gone."""
+    files = current_store()
+    if isinstance(files, FileStore):
+        path = files.path(stored_name)
+        if not path.is_file():
+            abort(404)
+        return send_file(path, mimetype=content_type, as_attachment=True, download_name=filename)
+    pieces = files.chunks(stored_name)
+    first = next(pieces, None)
+    if first is None:
+        abort(404)
+    response = Response(chain([first], pieces), mimetype=content_type, direct_passthrough=True)
+    response.content_length = size
+    response.cache_control.no_cache = True
+    response.headers.set("Content-Disposition", "attachment", **_download_names(filename))
+    return response
+
+
+def _download_names(filename: str) -> dict[str, str]:
+    """The file name for Content-Disposition, with an ASCII fallback as send_file gives it."""
+    try:
+        filename.encode("ascii")
+    except UnicodeEncodeError:
+        simple = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode("ascii")
+        return {
+            "filename": simple or "file",
+            "filename*": f"UTF-8''{quote(filename, safe=RFC5987_SAFE)}",
+        }
+    return {"filename": filename}

@@ -2,7 +2,7 @@
 
 import datetime as dt
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, event
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, event
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from portal.accounts.models import Organisation, User
@@ -104,7 +104,7 @@ class Message(db.Model):
 
 
 class Attachment(db.Model):
-    """A file on a message, stored outside the web root under a random name."""
+    """A file on a message; its bytes are in the attachment store under a random name."""
 
     __tablename__ = "attachments"
 
@@ -119,6 +119,19 @@ class Attachment(db.Model):
 
     message: Mapped[Message] = relationship(back_populates="attachments")
     ticket: Mapped[Ticket] = relationship()
+
+
+class AttachmentChunk(db.Model):
+    """A piece of a stored file, when the database is the attachment store.
+
+    Keyed by the stored name alone: a draft's file has one before any attachment does.
+    """
+
+    __tablename__ = "attachment_chunks"
+
+    stored_name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class TicketEvent(db.Model):

@@ -12,7 +12,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import get_locale
@@ -29,7 +28,7 @@ from portal.params import optional_int
 from portal.sla import SERVICE_LEVELS
 from portal.tickets import conversation
 from portal.tickets.access import can_view, ticket_for_viewer
-from portal.tickets.attachments import UploadError, storage_dir, store
+from portal.tickets.attachments import UploadError, send_stored, store
 from portal.tickets.categories import configured_categories as categories
 from portal.tickets.forms import RateForm, ReplyForm, RequestsFilterForm
 from portal.tickets.messages import (
@@ -291,12 +290,7 @@ def attachment(attachment_id):
         abort(404)
     if item.message.internal and not current_user.is_staff:
         abort(404)
-    response = send_file(
-        storage_dir() / item.stored_name,
-        mimetype=item.content_type,
-        as_attachment=True,
-        download_name=item.filename,
-    )
+    response = send_stored(item.stored_name, item.filename, item.content_type, item.size)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return response

@@ -10,7 +10,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from flask_babel import get_locale
@@ -25,7 +24,7 @@ from portal.extensions import db, limiter
 from portal.forms import ActionForm, choices
 from portal.kb.services import reader_language, search_index
 from portal.tickets.access import can_view
-from portal.tickets.attachments import StoredUpload
+from portal.tickets.attachments import send_stored
 from portal.tickets.categories import configured_categories as _categories
 from portal.tickets.categories import details_form_class, details_from_form
 from portal.tickets.messages import coupon_error_message, level_label, upload_error_message
@@ -319,10 +318,7 @@ def delete_file(token, file_id):
 def draft_file(token, file_id):
     draft = _draft(token)
     item = next((f for f in draft.files if f.id == file_id), None) or abort(404)
-    upload = StoredUpload(item.filename, item.stored_name, item.content_type, item.size)
-    return send_file(
-        upload.path(), mimetype=item.content_type, as_attachment=True, download_name=item.filename
-    )
+    return send_stored(item.stored_name, item.filename, item.content_type, item.size)
 
 
 @bp.post("/drafts/<token>/events")

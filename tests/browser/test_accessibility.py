@@ -4,9 +4,14 @@ no WCAG 2.1 A or AA violation, no console error, no page that scrolls sideways."
 import json
 
 import pytest
+from playwright.sync_api import expect
 
+from portal.accounts.models import User
+from portal.accounts.services import reset_token
+from portal.extensions import db
 from tests.browser.conftest import audit
 from tests.browser.world import build_world, sign_in
+from tests.factories import make_user
 
 ARTICLE = "kak-podat-obrashchenie"
 
@@ -97,3 +102,50 @@ def test_no_accessibility_violations(app, live_server, new_page, axe_source, rol
         if violations or problems or sideways > 0:
             found[path] = {"axe": violations, "problems": problems, "sideways_px": sideways}
     assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)
+
+
+def _audit_state(page, axe_source) -> dict:
+    page.wait_for_load_state("networkidle")
+    sideways = page.evaluate(
+        "() => document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+    return {"axe": audit(page, axe_source), "problems": list(page.problems), "sideways": sideways}
+
+
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_states_reached_by_acting_are_accessible(
+    app, live_server, new_page, axe_source, lang, width
+):
+    """Pages one reaches only by doing something: the article after "No" (the comment box),
+    the new-password page of a reset link, and a new account's "confirm your address"."""
+    world = build_world(app)
+    with app.app_context():
+        token = reset_token(db.session.get(User, world.customer.id))
+        newcomer = make_user(name="Новый Клиент", email_confirmed_at=None)
+    found = {}
+
+    page = new_page(width, lang)
+    page.goto(f"{live_server}/kb/{ARTICLE}")
+    page.locator(".vote-form button[value=no]").click()
+    expect(page.locator("#comment")).to_be_visible()
+    found["not helpful"] = _audit_state(page, axe_source)
+    page.fill("#comment", "Нет шага про мобильное приложение")
+    page.locator("#vote form button[type=submit]").click()
+    found["comment sent"] = _audit_state(page, axe_source)
+
+    page = new_page(width, lang)
+    page.goto(f"{live_server}/password/reset/{token}")
+    expect(page.locator("input[type=password]").first).to_be_visible()
+    found["new password"] = _audit_state(page, axe_source)
+    page.goto(f"{live_server}/password/reset/not-a-token")
+    found["expired reset link"] = _audit_state(page, axe_source)
+
+    page = new_page(width, lang)
+    sign_in(page, live_server, newcomer)
+    page.goto(f"{live_server}/account/confirm")
+    expect(page.locator("h1")).to_have_count(1)
+    found["confirm pending"] = _audit_state(page, axe_source)
+
+    failing = {k: v for k, v in found.items() if v["axe"] or v["problems"] or v["sideways"] > 0}
+    assert failing == {}, json.dumps(failing, ensure_ascii=False, indent=1)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from playwright.sync_api import expect
 
 from portal.coupons.services import issue
-from portal.editor.services import sync_history
+from portal.editor.imports import sync_history
 from portal.extensions import db
 from portal.tickets.conversation import post_reply, set_status
 from portal.tickets.services import NewTicket, file_ticket

@@ -288,7 +288,9 @@ def _declare_size(data: bytes, size: int) -> bytes:
     return bytes(patched)
 
 
-def test_an_archive_declaring_ten_kilobytes_that_inflates_past_the_limit_is_refused(app):
+def test_an_archive_declaring_ten_kilobytes_that_inflates_past_the_limit_is_refused(
+    app, attachment_store
+):
     bomb = _declare_size(_zip({"logs.txt": b"\x00" * (40 * 1024 * 1024)}), 10 * 1024)
     assert len(bomb) < 100 * 1024
     with zipfile.ZipFile(io.BytesIO(bomb)) as archive:
@@ -307,16 +309,21 @@ def test_an_honest_archive_over_the_ratio_and_a_corrupt_one_are_refused(app):
         assert refused.value.code == "archive" and refused.value.filename == "archive.zip"
 
 
-def test_an_ordinary_archive_and_an_archive_inside_it_are_accepted(app):
+def test_an_ordinary_archive_and_an_archive_inside_it_are_accepted(app, attachment_store):
     inner = _zip({"inner.log": os.urandom(2000)})
     good = _zip({"report.txt": "Отчёт об ошибке\n".encode() * 500, "more.zip": inner})
     with app.test_request_context():
         stored = store("report.zip", good)
         assert stored.content_type == "application/zip" and stored.filename == "report.zip"
+        db.session.commit()  # the database store keeps a file with the transaction that uses it
+        assert b"".join(attachment_store.chunks(stored.stored_name)) == good
         stored.discard()
+        assert not attachment_store.exists(stored.stored_name)
 
 
-def test_a_refusal_names_the_file_and_a_name_that_cleans_to_nothing_reads_file(app, client, people):
+def test_a_refusal_names_the_file_and_a_name_that_cleans_to_nothing_reads_file(
+    app, client, people, attachment_store
+):
     bomb = _declare_size(_zip({"logs.txt": b"\x00" * (40 * 1024 * 1024)}), 10 * 1024)
     sign_in(client, people["customer"])
     url = f"/requests/{people['number']}"

@@ -350,7 +350,7 @@ class _Counting:
         self.sent = []
         self.lock = threading.Lock()
 
-    def send(self, email):
+    def send(self, email, within=None):
         time.sleep(0.01)  # a slow server, so the workers overlap
         with self.lock:
             self.sent.append(email["Message-ID"])

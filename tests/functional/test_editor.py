@@ -8,7 +8,7 @@ from sqlalchemy import select
 from portal import create_app
 from portal.accounts.models import User
 from portal.analytics.models import Event
-from portal.editor import services
+from portal.editor import revisions, services
 from portal.editor.models import ArticleRevision
 from portal.extensions import db
 from portal.kb.indexing import build_index
@@ -392,6 +392,26 @@ def test_a_text_edit_changes_only_that_line_and_the_date(app, client, editor):
     assert "tags: [обращение, заявка]" in after and "updated: '" not in after
 
 
+def test_a_minor_edit_is_a_one_line_diff(app, client, editor):
+    path = app.config["PORTAL_ARTICLES_DIR"] / "support" / "filing.ru.md"
+    before = path.read_text("utf-8")
+    with app.app_context():
+        article = services.find("kak-podat-obrashchenie")
+    body = article.body.replace("три шага", "три простых шага")
+    answer = _edit(client, app, "kak-podat-obrashchenie", body=body, minor="y")
+    assert answer.status_code == 302
+    after = path.read_text("utf-8")
+    changed = [(a, b) for a, b in zip(before.split("\n"), after.split("\n"), strict=True) if a != b]
+    assert changed == [
+        (
+            "Отправка обращения занимает три шага. Укажите заголовок и вид проблемы.",
+            "Отправка обращения занимает три простых шага. Укажите заголовок и вид проблемы.",
+        )
+    ]
+    with app.app_context():
+        assert services.find("kak-podat-obrashchenie").updated == article.updated
+
+
 def test_renaming_a_slug_redirects_and_rewrites_the_links_to_it(app, client, editor):
     root = app.config["PORTAL_ARTICLES_DIR"]
     response = _edit(client, app, "ustanovka-na-server", slug="server-installation")
@@ -405,7 +425,7 @@ def test_renaming_a_slug_redirects_and_rewrites_the_links_to_it(app, client, edi
     page = client.get("/kb/kak-podat-obrashchenie").get_data(as_text=True)
     assert 'href="/kb/server-installation"' in page and 'href="#"' not in page
     with app.app_context():
-        kinds = [r.kind for r in services.history("kak-podat-obrashchenie")]
+        kinds = [r.kind for r in revisions.history("kak-podat-obrashchenie")]
     assert kinds[0] == "relinked"
     # renamed again: the oldest address still lands on the newest
     _edit(client, app, "server-installation", slug="server-setup", category="crm")
@@ -418,7 +438,7 @@ def test_a_fresh_checkout_records_no_external_changes(app, portal_cli):
     result = portal_cli("index", "--changed")
     assert result.exit_code == 0 and "outside the editor" not in result.output
     with app.app_context():
-        kinds = {r.kind for r in services.history("kak-podat-obrashchenie")}
+        kinds = {r.kind for r in revisions.history("kak-podat-obrashchenie")}
     assert kinds == {"imported"}
 
 

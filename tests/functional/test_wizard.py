@@ -280,7 +280,9 @@ def _bomb() -> bytes:
         ("empty.png", b"", "пуст"),
     ],
 )
-def test_unsafe_files_are_refused_with_a_message(client, customer, name, content, message):
+def test_unsafe_files_are_refused_with_a_message(
+    client, customer, name, content, message, attachment_store
+):
     token = draft_token(start(client, "Файлы", "general"))
     page = describe(
         client, token, "Прикладываю файл с логами, посмотрите пожалуйста.", files=[(name, content)]
@@ -288,7 +290,7 @@ def test_unsafe_files_are_refused_with_a_message(client, customer, name, content
     assert message in page
 
 
-def test_too_many_files_and_hostile_names(app, client, customer):
+def test_too_many_files_and_hostile_names(app, client, customer, attachment_store):
     token = draft_token(start(client, "Файлы", "general"))
     files = [(f"../../etc/pass\x00wd{i}.txt", b"log line\n") for i in range(7)]
     page = describe(
@@ -301,7 +303,9 @@ def test_too_many_files_and_hostile_names(app, client, customer):
         assert all("/" not in f.filename and "\x00" not in f.filename for f in draft.files)
 
 
-def test_attachments_are_served_only_to_those_who_see_the_ticket(app, client, customer):
+def test_attachments_are_served_only_to_those_who_see_the_ticket(
+    app, client, customer, attachment_store
+):
     token = draft_token(start(client, "Скриншот ошибки", "general"))
     describe(
         client,
@@ -323,6 +327,24 @@ def test_attachments_are_served_only_to_those_who_see_the_ticket(app, client, cu
     client.post("/signout", data={"csrf_token": csrf_token(client, "/signin")})
     sign_in(client, other)
     assert client.get(f"/attachments/{attachment.id}").status_code == 404
+
+
+def test_a_draft_file_downloads_and_deleting_it_removes_it_from_the_store(
+    app, client, customer, attachment_store
+):
+    token = draft_token(start(client, "Скриншот ошибки", "general"))
+    describe(client, token, "Ошибка на странице CRM, скриншот приложен.", files=[("a.png", PNG)])
+    with app.app_context():
+        item = db.session.scalar(select(Draft)).files[0]
+        name, url = item.stored_name, f"/requests/drafts/{token}/files/{item.id}"
+        assert attachment_store.exists(name)
+    response = client.get(url)
+    assert response.status_code == 200 and response.data == PNG
+    response.close()
+    client.post(f"{url}/delete", data={"csrf_token": csrf_token(client, "/requests/new")})
+    with app.app_context():
+        assert not attachment_store.exists(name)
+    assert client.get(url).status_code == 404
 
 
 def test_the_wizard_needs_an_account(client):
@@ -348,9 +370,9 @@ def test_the_coupon_is_checked_on_its_own_step_and_its_offer_shown(app, client):
     right = describe(client, token, text, coupon=code.lower())
     assert right.headers["Location"].endswith("/preview")
     preview = client.get(f"/requests/drafts/{token}/preview").get_data(as_text=True)
-    assert "особое обращение" in preview and "12 особых обращений из 15" in preview
+    assert "спецзапросом" in preview and "12 спецзапросов из 15" in preview
     step = client.get(f"/requests/drafts/{token}/description").get_data(as_text=True)
-    assert "12 особых обращений из 15" in step
+    assert "12 спецзапросов из 15" in step
 
 
 def test_a_refused_preview_shows_no_deadline(app, client, customer):

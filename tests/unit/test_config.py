@@ -34,6 +34,7 @@ def test_a_toml_file_is_read(tmp_path, monkeypatch):
     [
         ({"PORTAL_SEARCH_PAGE_SIZE": "many"}, "whole number"),
         ({"PORTAL_DEFAULT_LOCALE": "de"}, "ru or en"),
+        ({"PORTAL_OUTBOX_LEASE_SECONDS": "1"}, "PORTAL_OUTBOX_LEASE_SECONDS must be between"),
         ({"PORTAL_NO_SUCH_THING": "1"}, "unknown setting"),
         ({"PORTAL_CONFIG_FILE": "/nonexistent/portal.toml"}, "does not exist"),
     ],

@@ -32,7 +32,7 @@ ENGINES = (
 )
 # Lower layers first; a package may import its own layer's packages and those below.
 LAYERS = (
-    {"clock", "text", "config", "params", "jsonbody", "security", "forms", "extensions"},
+    {"clock", "text", "config", "params", "jsonbody", "security", "forms", "extensions", "locks"},
     {"migrations", "outbox"},
     {"kb", "calendar", "site"},
     {"accounts", "coupons"},
