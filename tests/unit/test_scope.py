@@ -349,7 +349,7 @@ def test_evaluation_counts():
 
 def test_load_cases_reads_sections_and_refuses_bad_cases(tmp_path):
     sections = load_sections(CASES)
-    assert list(sections) == ["cases", *(f"holdout{n}" for n in ("", "_2", "_3", "_4", "_5"))]
+    assert list(sections) == ["cases", *(f"holdout{n}" for n in ("", "_2", "_3", "_4", "_5", "_6"))]
     assert len(load_cases(CASES)) == sum(map(len, sections.values()))
     bad = tmp_path / "cases.yml"
     bad.write_text("cases:\n  - {text: hello, expected: maybe}\n", "utf-8")
@@ -386,6 +386,8 @@ HOLDOUT_FLOORS = {
     "holdout_3": {"precision": 1.0, "out_of_scope": 1.0, "consultation": 1.0},
     "holdout_4": {"precision": 1.0, "out_of_scope": 1.0, "consultation": 1.0},
     "holdout_5": {"precision": 1.0, "out_of_scope": 1.0, "consultation": 1.0},
+    # measured once, blind; floors until its misses are studied
+    "holdout_6": {"precision": 0.94, "out_of_scope": 0.69, "consultation": 0.27},
 }
 
 
@@ -401,7 +403,7 @@ def test_holdouts(section):
         assert ev.recall(verdict) >= floors[verdict], figures(ev)
 
 
-@pytest.mark.parametrize("section", ["holdout_2", "holdout_4", "holdout_5"])
+@pytest.mark.parametrize("section", ["holdout_2", "holdout_4", "holdout_5", "holdout_6"])
 def test_the_large_holdouts_are_balanced(section):
     cases = load_cases(CASES, section)
     assert len(cases) >= 60
