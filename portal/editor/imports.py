@@ -37,8 +37,8 @@ def sync_history() -> int:
     rows = {row.path: row for row in published.states(db.session)}
     changed = touched = 0
     for path, (slug, text) in files.items():
-        row = rows.get(path)
-        if row is not None and not row.deleted and row.content_hash == content_hash(text.encode()):
+        row, digest = rows.get(path), content_hash(text.encode("utf-8"))
+        if row is not None and not row.deleted and row.content_hash == digest:
             continue
         if row is not None and row.seq > applied and seen_before(slug, text):
             continue  # an older version on a host that has not applied the newer one yet
@@ -47,7 +47,7 @@ def sync_history() -> int:
         if slug is None:
             continue
         newest = latest(slug)
-        if newest is None or newest.content_hash != content_hash(text.encode("utf-8")):
+        if newest is None or newest.content_hash != digest:
             add_revision(slug, path, "imported" if newest is None else "external", text, None, seq)
             changed += newest is not None
     for path, row in rows.items():

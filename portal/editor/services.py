@@ -2,9 +2,7 @@
 restoring, and the index updated for that article at once."""
 
 import datetime as dt
-import os
 import re
-import secrets
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -28,7 +26,7 @@ from portal.kb.articles import (
 )
 from portal.kb.indexing import update_articles
 from portal.kb.learning import move_phrases
-from portal.kb.published import next_seq, publish, unpublish
+from portal.kb.published import next_seq, publish, remove_file, unpublish, write_file
 from portal.kb.services import REDIRECTS_FILE, load_redirects, search_index
 from portal.kb.vectors import word_vectors
 
@@ -113,16 +111,6 @@ def edited_file(current: str, values: ArticleDraft) -> str:
     return update_front_matter(current, _front_matter(values), _body(values)) or render_file(values)
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    staging = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    with open(staging, "w", encoding="utf-8", newline="\n") as handle:
-        handle.write(text)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(staging, path)
-
-
 def _newest(article: Article) -> tuple[Article, str]:
     """The newest version of an article and its text: the database's when it has it (this
     host's file may not have caught up yet), else the file's."""
@@ -159,9 +147,9 @@ def _apply_files(writes: dict[str, str], removes: list[str]) -> None:
     root = articles_root()
     for path in removes:
         if path not in writes:
-            (root / path).unlink(missing_ok=True)
+            remove_file(root, path)
     for path, text in writes.items():
-        _write_atomically(root / path, text)
+        write_file(root, path, text)
 
 
 def _check(values: ArticleDraft) -> None:

@@ -7,6 +7,7 @@ reports every problem with its file and line instead of stopping at the first.
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,15 +87,22 @@ def misplaced_files(root: Path) -> list[Problem]:
     ]
 
 
+def has_articles(root: Path) -> bool:
+    """Whether `root` holds at least one article file (stops at the first)."""
+    return any(reason is None for _path, reason in _walk_markdown(root))
+
+
 def _markdown_files(root: Path) -> list[tuple[Path, str | None]]:
     """Every visible `.md` file under `root`, with why it is not an article (None if it is)."""
-    found = []
-    for path in sorted(root.rglob("*.md")):
+    return sorted(_walk_markdown(root))
+
+
+def _walk_markdown(root: Path) -> Iterator[tuple[Path, str | None]]:
+    for path in root.rglob("*.md"):
         parts = path.relative_to(root).parts
         if any(part.startswith(".") for part in parts):
             continue  # hidden files and folders (an editor's or a version control's own)
-        found.append((path, _misplaced(parts)))
-    return found
+        yield path, _misplaced(parts)
 
 
 def _misplaced(parts: tuple[str, ...]) -> str | None:

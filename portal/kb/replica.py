@@ -24,7 +24,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from whoosh import index as whoosh_index
 
 from portal.extensions import db
-from portal.kb.articles import Article, ArticleError, article_files, parse_source
+from portal.kb.articles import Article, ArticleError, has_articles, parse_source
 from portal.kb.indexing import build_index, current_generation, update_articles
 from portal.kb.published import (
     all_rows,
@@ -91,7 +91,7 @@ def host_lock(index_dir: Path, wait: bool = False):
 
 
 def _needs_rebuild(articles_dir: Path, index_dir: Path) -> bool:
-    return current_generation(index_dir) is None or not article_files(articles_dir)
+    return current_generation(index_dir) is None or not has_articles(articles_dir)
 
 
 def _up_to_date(articles_dir: Path, index_dir: Path) -> bool | None:
