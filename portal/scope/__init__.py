@@ -4,13 +4,17 @@ The decisions live in `scope_rules.yml` (its header documents the pattern syntax
 A rule has phrase patterns, counter-patterns ("unless") that cancel it, the tiers it
 applies to, whether a special request (coupon) exempts it, and example requests; the
 first rule whose patterns match and are not cancelled decides (`patterns`, `rules`).
-A request no pattern catches is compared by meaning with the rules' examples and the
-in-scope counter-examples (`meaning`), and gets a rule's verdict only when clearly
-nearer to it (`classifier`). `evaluation` measures it all on labelled requests.
+A classifier learned from labelled requests (`learned`, `cases`) decides what no pattern
+catches, and overrules a pattern it finds very unlikely; what it keeps in scope is still
+compared by meaning with the rules' examples and the in-scope counter-examples
+(`meaning`), and gets a rule's verdict only when clearly nearer to it (`classifier`).
+`evaluation` measures it all on labelled requests.
 """
 
+from portal.scope.cases import DEFAULT_CASES, load_cases, load_sections
 from portal.scope.classifier import ScopeResult, classify
-from portal.scope.evaluation import DEFAULT_CASES, Evaluation, evaluate, load_cases, load_sections
+from portal.scope.evaluation import Evaluation, evaluate
+from portal.scope.learned import LearnedClassifier, labelled_requests, learned_of
 from portal.scope.meaning import IN_SCOPE, Meaning, MeaningMatch, meaning_of
 from portal.scope.patterns import Pattern, Text
 from portal.scope.rules import (
@@ -27,6 +31,7 @@ from portal.scope.rules import (
 __all__ = [
     "DEFAULT_CASES",
     "IN_SCOPE",
+    "LearnedClassifier",
     "LANGS",
     "RULES_PATH",
     "RULE_VERDICTS",
@@ -42,6 +47,8 @@ __all__ = [
     "Text",
     "classify",
     "evaluate",
+    "labelled_requests",
+    "learned_of",
     "load_cases",
     "load_rules",
     "load_sections",

@@ -1,10 +1,12 @@
-"""The verdict on a draft request: rule patterns first, then the meaning of the examples."""
+"""The verdict on a draft request: rule patterns, the classifier learned from labelled
+requests, then the meaning of the rules' examples."""
 
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from portal.kb.analysis import language_of
 from portal.kb.vectors import WordVectors, word_vectors
+from portal.scope.learned import learned_of
 from portal.scope.meaning import meaning_of
 from portal.scope.patterns import Text
 from portal.scope.rules import LANGS, Rule, Rules, load_rules
@@ -58,6 +60,18 @@ def classify(
         raise ValueError(f"unknown language {lang!r}; expected ru or en")
     tier = rules.tier(tier)
     doc = Text(text)
+    vectors = vectors or word_vectors()
+    learned_classifier = learned_of(rules, vectors) if doc.words else None
+    odds = learned_classifier.probabilities(text) if learned_classifier else {}
+
+    def overruled(rule: Rule) -> bool:
+        # The classifier learned the default tier's verdicts; a tier's own rule stands.
+        return (
+            bool(odds)
+            and rule.applies_to(rules.default_tier)
+            and (learned_classifier.overrules(odds, rule.verdict))
+        )
+
     exempted = False
     for rule in rules.rules:
         if not rule.applies_to(tier) or not rule.matches(doc):
@@ -65,15 +79,28 @@ def classify(
         if special and rule.unless_special:
             exempted = True
             continue
+        if overruled(rule):
+            continue
         return _refusal(rule, lang)
+    meaning = meaning_of(rules, vectors)
+    if odds and (verdict := learned_classifier.verdict(odds)) != "in_scope":
+        # The rule whose examples are nearest explains the verdict to the customer.
+        candidates = {r.id for r in rules.rules if r.verdict == verdict and r.applies_to(tier)}
+        rule_id, example, similarity = meaning.nearest(text, language_of(text), candidates)
+        if rule_id:
+            rule = rules.rule(rule_id)
+            if not (special and rule.unless_special):
+                return _refusal(rule, lang, example, similarity)
+            exempted = True
     # A rule the coupon exempts still takes part, so that its work is named as covered.
     allowed = {r.id for r in rules.rules if r.applies_to(tier) and not r.cancelled(doc)}
     learned = tuple((str(label), str(example)) for label, example in learned)
     has_examples = learned or any(any(r.examples.values()) for r in rules.rules)
     if not exempted and doc.words and allowed and has_examples:
-        meaning = meaning_of(rules, vectors or word_vectors())
         match = meaning.vote(text, language_of(text), allowed, learned)
-        if match:
+        if match and not (
+            odds and learned_classifier.overrules(odds, rules.rule(match.rule).verdict)
+        ):
             rule = rules.rule(match.rule)
             if not (special and rule.unless_special):
                 return _refusal(rule, lang, match.example, match.score)

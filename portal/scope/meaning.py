@@ -117,11 +117,7 @@ class Meaning:
         self._learned = lru_cache(maxsize=4096)(self._learned_uncached)
 
     def _lemmas(self, text: str) -> Counter:
-        # Stop words stay: "наш сервер" and "сервер Битрикс24" differ by them; IDF weighs them.
-        return Counter(
-            self.vectors.lemma(w) if CYRILLIC.search(w) else stem(w)
-            for w in _WORD.findall(fold(text))
-        )
+        return Counter(lemmas(text, self.vectors))
 
     def _features(self, text: str) -> _Features:
         return _Features(
@@ -208,6 +204,19 @@ class Meaning:
                 return None
         return MeaningMatch(rule_id, texts[nearest], round(score, 3), round(in_scope, 3))
 
+    def nearest(
+        self, text: str, lang: str, rule_ids: set[str]
+    ) -> tuple[str | None, str | None, float | None]:
+        """Among these rules, the one with the example nearest the text: its id, the
+        example and the similarity (no example in the language: the first rule alone)."""
+        mask = (self.langs == lang) & np.isin(self.labels, list(rule_ids))
+        if not mask.any():
+            first = next((r.id for r in self.rules.rules if r.id in rule_ids), None)
+            return first, None, None
+        sims = self.similarities(text, lang)
+        best = int(np.flatnonzero(mask)[np.argmax(sims[mask])])
+        return str(self.labels[best]), self.examples[best].text, round(float(sims[best]), 3)
+
     def learned_example(self, label: str, text: str) -> Example | None:
         """An extra example given at call time: a rule id, a verdict or in_scope.
 
@@ -231,6 +240,12 @@ class Meaning:
         if not mask.any():
             return Example(candidates[0], lang, text)
         return Example(str(self.labels[np.flatnonzero(mask)[np.argmax(sims[mask])]]), lang, text)
+
+
+def lemmas(text: str, vectors: WordVectors) -> list[str]:
+    """The words of a text as lemmas (pymorphy3) or, for Latin words, Snowball stems."""
+    # Stop words stay: "наш сервер" and "сервер Битрикс24" differ by them; IDF weighs them.
+    return [vectors.lemma(w) if CYRILLIC.search(w) else stem(w) for w in _WORD.findall(fold(text))]
 
 
 def _stack(rows: list[sp.csr_matrix], space: _Space) -> sp.csr_matrix:

@@ -36,6 +36,18 @@ _RULE_KEYS = {
 # How clearly a request must be nearer a rule's examples than the in-scope ones; with
 # `nearest` > 0, at least `votes` of that many nearest examples must also be the rule's.
 MEANING_DEFAULTS = {"margin": 0.1, "floor": 0.3, "neighbours": 2, "nearest": 0, "votes": 0}
+# The classifier learned from labelled requests (`portal.scope.learned`): the file of
+# labelled requests (relative to the rules file; empty: none), the sections kept out of
+# what it learns (to measure it on), the probability a verdict needs, the probability of
+# its own verdict under which a phrase pattern is overruled, and its regularisation.
+LEARNING_DEFAULTS = {
+    "cases": "",
+    "held_out": [],
+    "out_of_scope": 0.8,
+    "consultation": 0.5,
+    "overrule": 0.05,
+    "strength": 3.0,
+}
 
 
 class RulesError(ValueError):
@@ -80,6 +92,8 @@ class Rules:
     default_tier: str
     messages: dict = field(default_factory=dict)  # in_scope / special texts per language
     meaning: dict = field(default_factory=lambda: dict(MEANING_DEFAULTS))
+    learning: dict = field(default_factory=lambda: dict(LEARNING_DEFAULTS))
+    cases: Path | None = None  # the labelled requests the classifier learns from
     # Example vectors per word-vector models, computed on first use (see meaning.py).
     cache: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -183,6 +197,33 @@ def _meaning_settings(raw) -> dict:
     return settings
 
 
+def _learning_settings(raw, path: Path) -> tuple[dict, Path | None]:
+    raw = raw or {}
+    if not isinstance(raw, dict) or set(raw) - set(LEARNING_DEFAULTS):
+        raise RulesError(f"learning: expected only {', '.join(LEARNING_DEFAULTS)}")
+    settings = {**LEARNING_DEFAULTS, **raw}
+    held_out = settings["held_out"]
+    if not isinstance(held_out, list) or not all(isinstance(s, str) for s in held_out):
+        raise RulesError("learning: held_out is a list of section names")
+    try:
+        for key in ("out_of_scope", "consultation", "overrule", "strength"):
+            settings[key] = float(settings[key])
+    except (TypeError, ValueError):
+        raise RulesError(
+            "learning: out_of_scope, consultation, overrule and strength are numbers"
+        ) from None
+    if not all(0 < settings[k] <= 1 for k in ("out_of_scope", "consultation")):
+        raise RulesError("learning: out_of_scope and consultation are probabilities above 0")
+    if not 0 <= settings["overrule"] < 1 or settings["strength"] <= 0:
+        raise RulesError("learning: overrule is a probability below 1, strength above 0")
+    if not settings["cases"]:
+        return settings, None
+    cases = (path.parent / str(settings["cases"])).resolve()
+    if not cases.is_file():
+        raise RulesError(f"learning: no file of labelled requests at {cases}")
+    return settings, cases
+
+
 @lru_cache(maxsize=8)
 def _load(path: Path, mtime_ns: int) -> Rules:
     try:
@@ -205,7 +246,8 @@ def _load(path: Path, mtime_ns: int) -> Rules:
         raise RulesError(f"default_tier {default_tier!r} is not among the tiers")
     messages = {k: _per_lang(data.get(k), k, "top level") for k in ("in_scope", "special")}
     meaning = _meaning_settings(data.get("meaning"))
-    return Rules(rules, tuple(data["tiers"]), default_tier, messages, meaning)
+    learning, cases = _learning_settings(data.get("learning"), path)
+    return Rules(rules, tuple(data["tiers"]), default_tier, messages, meaning, learning, cases)
 
 
 def load_rules(path: Path | None = None) -> Rules:

@@ -38,6 +38,8 @@ def test_scope_reads_the_configured_rules_file(portal_cli, app, tmp_path):
     shipped = app.config["PORTAL_SCOPE_RULES_FILE"]
     copy = tmp_path / "rules.yml"
     copy.write_text(shipped.read_text("utf-8"), "utf-8")
+    cases = shipped.parent / "scope_cases.yml"  # the labelled requests it names
+    (tmp_path / cases.name).write_text(cases.read_text("utf-8"), "utf-8")
     try:
         app.config["PORTAL_SCOPE_RULES_FILE"] = tmp_path / "missing.yml"
         assert portal_cli("scope", "how do I add a user").exit_code != 0
