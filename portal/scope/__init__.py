@@ -14,7 +14,13 @@ compared by meaning with the rules' examples and the in-scope counter-examples
 from portal.scope.cases import DEFAULT_CASES, load_cases, load_sections
 from portal.scope.classifier import ScopeResult, classify
 from portal.scope.evaluation import Evaluation, evaluate
-from portal.scope.learned import LearnedClassifier, labelled_requests, learned_of
+from portal.scope.learned import (
+    Labelled,
+    LearnedClassifier,
+    labelled_requests,
+    learned_of,
+    with_classifier,
+)
 from portal.scope.meaning import IN_SCOPE, Meaning, MeaningMatch, meaning_of
 from portal.scope.patterns import Pattern, Text
 from portal.scope.rules import (
@@ -31,6 +37,7 @@ from portal.scope.rules import (
 __all__ = [
     "DEFAULT_CASES",
     "IN_SCOPE",
+    "Labelled",
     "LearnedClassifier",
     "LANGS",
     "RULES_PATH",
@@ -53,4 +60,5 @@ __all__ = [
     "load_rules",
     "load_sections",
     "meaning_of",
+    "with_classifier",
 ]

@@ -83,13 +83,22 @@ def classify(
             continue
         return _refusal(rule, lang)
     meaning = meaning_of(rules, vectors)
-    if odds and (verdict := learned_classifier.verdict(odds)) != "in_scope":
+    # Work a coupon covers, named by a pattern, is not taken up again by the classifier.
+    if odds and not exempted and (verdict := learned_classifier.verdict(odds)) != "in_scope":
         # The rule whose examples are nearest explains the verdict to the customer.
-        candidates = {r.id for r in rules.rules if r.verdict == verdict and r.applies_to(tier)}
+        candidates = {
+            r.id
+            for r in rules.rules
+            if r.verdict == verdict
+            and r.applies_to(tier)
+            and (learned_classifier.sure(odds, verdict) or not r.cancelled(doc))
+        }
         rule_id, example, similarity = meaning.nearest(text, language_of(text), candidates)
         if rule_id:
             rule = rules.rule(rule_id)
-            if not (special and rule.unless_special):
+            # A special request is served at its own level: advice the classifier would
+            # send to consultations (database tuning, performance) is what a coupon buys.
+            if not (special and (rule.unless_special or verdict == "consultation")):
                 return _refusal(rule, lang, example, similarity)
             exempted = True
     # A rule the coupon exempts still takes part, so that its work is named as covered.

@@ -11,7 +11,7 @@ models, on first use (about two seconds). Pure: no Flask, no database.
 
 import logging
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -76,6 +76,10 @@ class LearnedClassifier:
             return "consultation"
         return IN_SCOPE
 
+    def sure(self, probabilities: dict[str, float], verdict: str) -> bool:
+        """Whether the verdict is probable enough to stand against a rule's `unless`."""
+        return probabilities.get(verdict, 0.0) >= self.settings["sure"]
+
     def overrules(self, probabilities: dict[str, float], verdict: str) -> bool:
         """Whether a phrase pattern's verdict is so unlikely that the classifier decides."""
         return probabilities.get(verdict, 0.0) < self.settings["overrule"]
@@ -110,6 +114,22 @@ def labelled_requests(rules: Rules) -> Labelled:
     return Labelled(tuple(texts), tuple(verdicts))
 
 
+def _version(rules: Rules) -> int | None:
+    try:
+        return rules.cases.stat().st_mtime_ns
+    except OSError:
+        return None
+
+
+def with_classifier(rules: Rules, vectors: WordVectors, learned: LearnedClassifier) -> Rules:
+    """A copy of the rules that uses this classifier with these models (to measure one
+    learned from part of the labelled requests)."""
+    key = ("learned", id(vectors))
+    copy = replace(rules, cache={k: v for k, v in rules.cache.items() if k != key})
+    copy.cache[key] = (_version(rules), learned)
+    return copy
+
+
 def learned_of(rules: Rules, vectors: WordVectors) -> LearnedClassifier | None:
     """The classifier of these rules and models, relearned when the labelled set changes.
 
@@ -118,10 +138,7 @@ def learned_of(rules: Rules, vectors: WordVectors) -> LearnedClassifier | None:
     """
     if rules.cases is None:
         return None
-    try:
-        version = rules.cases.stat().st_mtime_ns
-    except OSError:
-        version = None
+    version = _version(rules)
     key = ("learned", id(vectors))
     with _lock:
         cached = rules.cache.get(key)

@@ -38,13 +38,15 @@ _RULE_KEYS = {
 MEANING_DEFAULTS = {"margin": 0.1, "floor": 0.3, "neighbours": 2, "nearest": 0, "votes": 0}
 # The classifier learned from labelled requests (`portal.scope.learned`): the file of
 # labelled requests (relative to the rules file; empty: none), the sections kept out of
-# what it learns (to measure it on), the probability a verdict needs, the probability of
-# its own verdict under which a phrase pattern is overruled, and its regularisation.
+# what it learns (to measure it on), the probability a verdict needs, the probability at
+# which it stands even where a rule's `unless` cancels that rule, the probability of its
+# own verdict under which a phrase pattern is overruled, and its regularisation.
 LEARNING_DEFAULTS = {
     "cases": "",
     "held_out": [],
     "out_of_scope": 0.8,
     "consultation": 0.5,
+    "sure": 0.9,
     "overrule": 0.05,
     "strength": 3.0,
 }
@@ -206,14 +208,14 @@ def _learning_settings(raw, path: Path) -> tuple[dict, Path | None]:
     if not isinstance(held_out, list) or not all(isinstance(s, str) for s in held_out):
         raise RulesError("learning: held_out is a list of section names")
     try:
-        for key in ("out_of_scope", "consultation", "overrule", "strength"):
+        for key in ("out_of_scope", "consultation", "sure", "overrule", "strength"):
             settings[key] = float(settings[key])
     except (TypeError, ValueError):
         raise RulesError(
-            "learning: out_of_scope, consultation, overrule and strength are numbers"
+            "learning: out_of_scope, consultation, sure, overrule and strength are numbers"
         ) from None
-    if not all(0 < settings[k] <= 1 for k in ("out_of_scope", "consultation")):
-        raise RulesError("learning: out_of_scope and consultation are probabilities above 0")
+    if not all(0 < settings[k] <= 1 for k in ("out_of_scope", "consultation", "sure")):
+        raise RulesError("learning: out_of_scope, consultation and sure are probabilities above 0")
     if not 0 <= settings["overrule"] < 1 or settings["strength"] <= 0:
         raise RulesError("learning: overrule is a probability below 1, strength above 0")
     if not settings["cases"]:

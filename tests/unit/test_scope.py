@@ -349,8 +349,9 @@ def test_evaluation_counts():
 
 def test_load_cases_reads_sections_and_refuses_bad_cases(tmp_path):
     sections = load_sections(CASES)
-    holdouts = ("", "_2", "_3", "_4", "_5", "_6", "_7", "_8")
-    assert list(sections) == ["cases", *(f"holdout{n}" for n in holdouts)]
+    holdouts = [f"holdout{n}" for n in ("", "_2", "_3", "_4", "_5", "_6", "_7", "_8")]
+    learning = ["learning_a", "learning_b", "learning_c"]
+    assert list(sections) == ["cases", *holdouts, *learning, "holdout_9", "holdout_10"]
     assert len(load_cases(CASES)) == sum(map(len, sections.values()))
     bad = tmp_path / "cases.yml"
     bad.write_text("cases:\n  - {text: hello, expected: maybe}\n", "utf-8")
@@ -387,10 +388,12 @@ HOLDOUT_FLOORS = {
     "holdout_3": {"precision": 1.0, "out_of_scope": 1.0, "consultation": 1.0},
     "holdout_4": {"precision": 1.0, "out_of_scope": 1.0, "consultation": 1.0},
     "holdout_5": {"precision": 1.0, "out_of_scope": 1.0, "consultation": 1.0},
-    "holdout_6": {"precision": 1.0, "out_of_scope": 0.95, "consultation": 1.0},
-    # held out of what the classifier learns (scope_rules.yml), measured once, blind
-    "holdout_7": {"precision": 0.92, "out_of_scope": 0.86, "consultation": 0.96, "refused": 3},
-    "holdout_8": {"precision": 0.97, "out_of_scope": 0.84, "consultation": 0.96, "refused": 1},
+    "holdout_6": {"precision": 1.0, "out_of_scope": 1.0, "consultation": 1.0},
+    "holdout_7": {"precision": 1.0, "out_of_scope": 0.97, "consultation": 1.0},
+    "holdout_8": {"precision": 0.97, "out_of_scope": 0.95, "consultation": 1.0, "refused": 1},
+    # held out of what the classifier learns (scope_rules.yml), written blind
+    "holdout_9": {"precision": 1.0, "out_of_scope": 1.0, "consultation": 1.0},
+    "holdout_10": {"precision": 0.97, "out_of_scope": 0.84, "consultation": 1.0, "refused": 1},
 }
 
 
@@ -407,7 +410,8 @@ def test_holdouts(section):
 
 
 @pytest.mark.parametrize(
-    "section", ["holdout_2", "holdout_4", "holdout_5", "holdout_6", "holdout_7", "holdout_8"]
+    "section",
+    [f"holdout_{n}" for n in (2, 4, 5, 6, 7, 8, 9, 10)],
 )
 def test_the_large_holdouts_are_balanced(section):
     cases = load_cases(CASES, section)

@@ -1,0 +1,130 @@
+"""Cross-validated figures of the scope check on the labelled requests it learns from.
+
+The labelled requests (`portal/scope_cases.yml`, every section but the held-out ones)
+are split into folds; for each fold the classifier learns from the others (and the
+rules' examples) and the whole check (phrase patterns, classifier, meaning vote) is run
+on the fold, for every pair of thresholds asked. The phrase patterns were written
+with most of these requests in view, so their share of the figures is optimistic; the
+thresholds' effect on what the classifier decides is what this measures.
+
+    .venv/bin/python bench/scope_cv.py [--folds 5] [--out 0.8,0.85,0.9] [--consult 0.5,0.6,0.7]
+"""
+
+import argparse
+import random
+from collections import Counter
+
+from portal.kb.vectors import word_vectors
+from portal.scope import (
+    Labelled,
+    LearnedClassifier,
+    classify,
+    labelled_requests,
+    load_rules,
+    load_sections,
+    with_classifier,
+)
+
+VERDICTS = ("in_scope", "out_of_scope", "consultation")
+
+
+def folds_of(cases: list[dict], folds: int, seed: int) -> list[list[dict]]:
+    """Folds with each verdict spread evenly."""
+    by_verdict: dict[str, list[dict]] = {}
+    for case in cases:
+        by_verdict.setdefault(case["expected"], []).append(case)
+    split = [[] for _ in range(folds)]
+    rng = random.Random(seed)
+    for group in by_verdict.values():
+        rng.shuffle(group)
+        for n, case in enumerate(group):
+            split[n % folds].append(case)
+    return split
+
+
+def figures(outcomes: Counter) -> str:
+    def share(hit, total):
+        return f"{hit / total:.3f}" if total else "  n/a"
+
+    out, con = "out_of_scope", "consultation"
+    given_out = sum(outcomes[(e, out)] for e in VERDICTS)
+    given_con = sum(outcomes[(e, con)] for e in VERDICTS)
+    expected = Counter(e for e, _ in outcomes.elements())
+    return (
+        f"{share(outcomes[(out, out)], given_out)} {share(outcomes[(out, out)], expected[out])}"
+        f"  {share(outcomes[(con, con)], given_con)} {share(outcomes[(con, con)], expected[con])}"
+        f"  {outcomes[('in_scope', out)]:6d} {outcomes[('in_scope', con)]:6d}"
+        f" {outcomes[(con, out)]:6d}"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", default="0.8,0.85,0.9")
+    parser.add_argument("--consult", default="0.5,0.6,0.7")
+    parser.add_argument("--overrule", default="0.05")
+    parser.add_argument("--strength", type=float, default=None, help="instead of the rules'")
+    parser.add_argument(
+        "--sections", default="", help="report these sections apart (comma-separated)"
+    )
+    args = parser.parse_args()
+    rules, vectors = load_rules(), word_vectors()
+    held_out = set(rules.learning["held_out"])
+    cases = [
+        dict(case, section=name)
+        for name, section in load_sections(rules.cases).items()
+        if name not in held_out
+        for case in section
+    ]
+    everything = labelled_requests(rules)
+    grid = [
+        (float(o), float(c), float(r))
+        for o in args.out.split(",")
+        for c in args.consult.split(",")
+        for r in args.overrule.split(",")
+    ]
+    apart = set(filter(None, args.sections.split(",")))
+    outcomes = {pair: Counter() for pair in grid}
+    outcomes_apart = {pair: Counter() for pair in grid}
+    for fold in folds_of(cases, args.folds, args.seed):
+        left_out = {case["text"] for case in fold}
+        kept = [
+            (t, v)
+            for t, v in zip(everything.texts, everything.verdicts, strict=True)
+            if t not in left_out
+        ]
+        labelled = Labelled(tuple(t for t, _ in kept), tuple(v for _, v in kept))
+        for out, consult, overrule in grid:
+            settings = {**rules.learning, "out_of_scope": out, "consultation": consult}
+            settings["overrule"] = overrule
+            settings["strength"] = args.strength or settings["strength"]
+            if (out, consult, overrule) == grid[0]:
+                learned = LearnedClassifier(labelled, vectors, settings)
+            learned.settings = settings
+            measured = with_classifier(rules, vectors, learned)
+            for case in fold:
+                got = classify(
+                    case["text"],
+                    case.get("lang"),
+                    case.get("tier"),
+                    bool(case.get("special")),
+                    measured,
+                    vectors=vectors,
+                ).verdict
+                outcomes[(out, consult, overrule)][(case["expected"], got)] += 1
+                if case["section"] in apart:
+                    outcomes_apart[(out, consult, overrule)][(case["expected"], got)] += 1
+    print(f"{len(cases)} labelled requests, {args.folds} folds")
+    print("out   consult overrule  out: P     R    cons: P     R   in->out in->con con->out")
+    for (out, consult, overrule), counted in outcomes.items():
+        print(f"{out:<5} {consult:<7} {overrule:<8}  {figures(counted)}")
+    if apart:
+        print(f"of which {', '.join(sorted(apart))}:")
+        for (out, consult, overrule), counted in outcomes_apart.items():
+            print(f"{out:<5} {consult:<7} {overrule:<8}  {figures(counted)}")
+
+
+if __name__ == "__main__":
+    main()
