@@ -69,7 +69,7 @@ def classify(
         return (
             bool(odds)
             and rule.applies_to(rules.default_tier)
-            and (learned_classifier.overrules(odds, rule.verdict))
+            and learned_classifier.overrules(odds, rule.verdict)
         )
 
     exempted = False
@@ -107,9 +107,7 @@ def classify(
     has_examples = learned or any(any(r.examples.values()) for r in rules.rules)
     if not exempted and doc.words and allowed and has_examples:
         match = meaning.vote(text, language_of(text), allowed, learned)
-        if match and not (
-            odds and learned_classifier.overrules(odds, rules.rule(match.rule).verdict)
-        ):
+        if match and not overruled(rules.rule(match.rule)):
             rule = rules.rule(match.rule)
             if not (special and rule.unless_special):
                 return _refusal(rule, lang, match.example, match.score)
