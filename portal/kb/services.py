@@ -23,7 +23,6 @@ from portal.kb.models import ArticleVote
 from portal.kb.results import SearchIndex, StoredArticle
 from portal.kb.synonyms import load_synonyms
 from portal.kb.vectors import word_vectors
-from portal.scope import learned_of, load_rules
 
 IMAGE_TYPES = {".png", ".jpg", ".jpeg", ".gif", ".webp"}
 MAX_COMMENT = 1000
@@ -91,21 +90,17 @@ def reader_language(text: str) -> str:
 
 
 def warm_up_on_first_request(app) -> None:
-    """Load the word vectors and learn the scope classifier in the background when a
-    process serves its first request, so that a reader's first question or request does
-    not wait the seconds they take."""
+    """Load the word vectors in the background when a process serves its first request,
+    so that a reader's first question does not wait the two seconds they take."""
+    if not app.config["PORTAL_SEARCH_VECTORS"]:
+        return
     started = threading.Event()
-    enabled = app.config["PORTAL_SEARCH_VECTORS"]
-    rules_file = app.config["PORTAL_SCOPE_RULES_FILE"]
-
-    def warm_up():
-        learned_of(load_rules(rules_file), word_vectors(enabled))
 
     @app.before_request
     def _warm_up():
         if not started.is_set():
             started.set()
-            threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
+            threading.Thread(target=word_vectors, name="warm-up", daemon=True).start()
 
 
 def search_index() -> SearchIndex:

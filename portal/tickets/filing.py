@@ -6,6 +6,7 @@ give now and `file_request` files it. Nothing else decides a new request's level
 """
 
 import datetime as dt
+import threading
 from dataclasses import dataclass, field
 
 from flask import current_app
@@ -15,12 +16,13 @@ from portal.calendar.services import sla_policy
 from portal.clock import utcnow
 from portal.coupons.services import CouponError, check
 from portal.kb.vectors import word_vectors
-from portal.scope import ScopeResult, classify, load_rules
+from portal.scope import ScopeResult, classify, learned_of, load_rules
 from portal.sla import response_due
 from portal.tickets.models import Ticket
 from portal.tickets.services import NewTicket, file_ticket
 
 MAX_SCOPE_NOTE = 1000
+_scope_prepared = threading.Event()
 
 
 @dataclass
@@ -72,6 +74,22 @@ class OutOfScope(Exception):
     @property
     def scope(self) -> ScopeResult:
         return self.decision.scope
+
+
+def prepare_scope_check() -> None:
+    """Learn the scope classifier in the background, once per process, so that a draft's
+    preview does not wait the seconds it takes (the wizard calls this as a draft starts;
+    processes that only serve the knowledge base never learn it)."""
+    if _scope_prepared.is_set():
+        return
+    _scope_prepared.set()
+    rules_file = current_app.config["PORTAL_SCOPE_RULES_FILE"]
+    enabled = current_app.config["PORTAL_SEARCH_VECTORS"]
+    threading.Thread(
+        target=lambda: learned_of(load_rules(rules_file), word_vectors(enabled)),
+        name="scope-warm-up",
+        daemon=True,
+    ).start()
 
 
 def decide(request: Request, now: dt.datetime | None = None) -> Decision:

@@ -27,6 +27,7 @@ from portal.tickets.access import can_view
 from portal.tickets.attachments import send_stored
 from portal.tickets.categories import configured_categories as _categories
 from portal.tickets.categories import details_form_class, details_from_form
+from portal.tickets.filing import prepare_scope_check
 from portal.tickets.messages import coupon_error_message, level_label, upload_error_message
 from portal.tickets.models import Ticket
 from portal.tickets.services import TicketError
@@ -46,7 +47,7 @@ SUGGESTIONS = 5
 @bp.before_request
 @login_required
 def signed_in_only():
-    pass
+    prepare_scope_check()
 
 
 def _subject_form(**kwargs) -> SubjectForm:

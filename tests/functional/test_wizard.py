@@ -1,5 +1,6 @@
 import io
 import re
+import threading
 import zipfile
 
 import pytest
@@ -8,7 +9,10 @@ from sqlalchemy import func, select
 from portal.analytics.models import Event
 from portal.coupons.services import issue
 from portal.extensions import db
+from portal.kb.vectors import word_vectors
 from portal.outbox.models import OutboxMessage
+from portal.scope import learned_of, load_rules
+from portal.tickets import filing
 from portal.tickets.models import Attachment, Ticket
 from portal.wizard.models import Draft
 from tests.factories import csrf_token, make_org, make_user, sign_in
@@ -105,6 +109,24 @@ def test_every_step_without_javascript_files_exactly_the_preview(app, client, cu
     )
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Ticket)) == 1
+
+
+def test_opening_the_wizard_learns_the_scope_check_in_the_background(
+    app, client, customer, monkeypatch
+):
+    monkeypatch.setattr(filing, "_scope_prepared", threading.Event())
+    rules = load_rules(app.config["PORTAL_SCOPE_RULES_FILE"])
+    vectors = word_vectors(app.config["PORTAL_SEARCH_VECTORS"])
+    key = ("learned", id(vectors))
+    monkeypatch.setitem(rules.cache, key, None)  # the learned one comes back afterwards
+    del rules.cache[key]
+    assert client.get("/requests/new").status_code == 200
+    for thread in threading.enumerate():
+        if thread.name == "scope-warm-up":
+            thread.join(timeout=60)
+    assert rules.cache[key][1] is learned_of(rules, vectors) is not None
+    client.get("/requests/new")  # once per process
+    assert not [t for t in threading.enumerate() if t.name == "scope-warm-up"]
 
 
 def test_step_errors_are_in_the_users_language(client, customer):
