@@ -2,11 +2,8 @@
 
 from dataclasses import dataclass
 
-from portal.scope.cases import DEFAULT_CASES, load_cases, load_sections
 from portal.scope.classifier import classify
 from portal.scope.rules import RULE_VERDICTS, VERDICTS, Rules, load_rules
-
-__all__ = ["DEFAULT_CASES", "Evaluation", "evaluate", "load_cases", "load_sections"]
 
 
 @dataclass

@@ -76,6 +76,12 @@ class OutOfScope(Exception):
         return self.decision.scope
 
 
+def _scope_models():
+    """The configured scope rules and the word vectors they use (where search uses them)."""
+    rules = load_rules(current_app.config["PORTAL_SCOPE_RULES_FILE"])
+    return rules, word_vectors(current_app.config["PORTAL_SEARCH_VECTORS"])
+
+
 def prepare_scope_check() -> None:
     """Learn the scope classifier in the background, once per process, so that a draft's
     preview does not wait the seconds it takes (the wizard calls this as a draft starts;
@@ -83,12 +89,9 @@ def prepare_scope_check() -> None:
     if _scope_prepared.is_set():
         return
     _scope_prepared.set()
-    rules_file = current_app.config["PORTAL_SCOPE_RULES_FILE"]
-    enabled = current_app.config["PORTAL_SEARCH_VECTORS"]
+    rules, vectors = _scope_models()
     threading.Thread(
-        target=lambda: learned_of(load_rules(rules_file), word_vectors(enabled)),
-        name="scope-warm-up",
-        daemon=True,
+        target=learned_of, args=(rules, vectors), name="scope-warm-up", daemon=True
     ).start()
 
 
@@ -104,9 +107,7 @@ def decide(request: Request, now: dt.datetime | None = None) -> Decision:
             special = True
         except CouponError as error:
             coupon_error = error.code
-    rules = load_rules(current_app.config["PORTAL_SCOPE_RULES_FILE"])
-    # The meaning layer uses the word vectors only where search does (PORTAL_SEARCH_VECTORS).
-    vectors = word_vectors(current_app.config["PORTAL_SEARCH_VECTORS"])
+    rules, vectors = _scope_models()
     scope = classify(request.text, tier=author.tier, special=special, rules=rules, vectors=vectors)
     if special:
         level = "special"
