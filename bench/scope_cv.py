@@ -7,7 +7,8 @@ on the fold, for every pair of thresholds asked. The phrase patterns were writte
 with most of these requests in view, so their share of the figures is optimistic; the
 thresholds' effect on what the classifier decides is what this measures.
 
-    .venv/bin/python bench/scope_cv.py [--folds 5] [--out 0.8,0.85,0.9] [--consult 0.5,0.6,0.7]
+    .venv/bin/python bench/scope_cv.py [--folds 5] [--out 0.7,0.8] [--consult 0.5,0.6]
+        [--overrule 0.15,0.3] [--sure 0.8,0.9]
 """
 
 import argparse
@@ -64,7 +65,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", default="0.8,0.85,0.9")
     parser.add_argument("--consult", default="0.5,0.6,0.7")
-    parser.add_argument("--overrule", default="0.05")
+    parser.add_argument("--overrule", default="0.15")
+    parser.add_argument("--sure", default="0.9")
     parser.add_argument("--strength", type=float, default=None, help="instead of the rules'")
     parser.add_argument(
         "--sections", default="", help="report these sections apart (comma-separated)"
@@ -80,10 +82,11 @@ def main() -> None:
     ]
     everything = labelled_requests(rules)
     grid = [
-        (float(o), float(c), float(r))
+        (float(o), float(c), float(r), float(s))
         for o in args.out.split(",")
         for c in args.consult.split(",")
         for r in args.overrule.split(",")
+        for s in args.sure.split(",")
     ]
     apart = set(filter(None, args.sections.split(",")))
     outcomes = {pair: Counter() for pair in grid}
@@ -96,11 +99,12 @@ def main() -> None:
             if t not in left_out
         ]
         labelled = Labelled(tuple(t for t, _ in kept), tuple(v for _, v in kept))
-        for out, consult, overrule in grid:
+        for point in grid:
+            out, consult, overrule, sure = point
             settings = {**rules.learning, "out_of_scope": out, "consultation": consult}
-            settings["overrule"] = overrule
+            settings.update(overrule=overrule, sure=sure)
             settings["strength"] = args.strength or settings["strength"]
-            if (out, consult, overrule) == grid[0]:
+            if point == grid[0]:
                 learned = LearnedClassifier(labelled, vectors, settings)
             learned.settings = settings
             measured = with_classifier(rules, vectors, learned)
@@ -113,17 +117,18 @@ def main() -> None:
                     measured,
                     vectors=vectors,
                 ).verdict
-                outcomes[(out, consult, overrule)][(case["expected"], got)] += 1
+                outcomes[point][(case["expected"], got)] += 1
                 if case["section"] in apart:
-                    outcomes_apart[(out, consult, overrule)][(case["expected"], got)] += 1
+                    outcomes_apart[point][(case["expected"], got)] += 1
     print(f"{len(cases)} labelled requests, {args.folds} folds")
-    print("out   consult overrule  out: P     R    cons: P     R   in->out in->con con->out")
-    for (out, consult, overrule), counted in outcomes.items():
-        print(f"{out:<5} {consult:<7} {overrule:<8}  {figures(counted)}")
+    print("out   consult overrule sure ", end="")
+    print("  out: P     R    cons: P     R   in->out in->con con->out")
+    for (out, consult, overrule, sure), counted in outcomes.items():
+        print(f"{out:<5} {consult:<7} {overrule:<8} {sure:<5}  {figures(counted)}")
     if apart:
         print(f"of which {', '.join(sorted(apart))}:")
-        for (out, consult, overrule), counted in outcomes_apart.items():
-            print(f"{out:<5} {consult:<7} {overrule:<8}  {figures(counted)}")
+        for (out, consult, overrule, sure), counted in outcomes_apart.items():
+            print(f"{out:<5} {consult:<7} {overrule:<8} {sure:<5}  {figures(counted)}")
 
 
 if __name__ == "__main__":
