@@ -295,18 +295,26 @@ def scope_command(text, lang, tier, special):
 
 @main.command("scope-eval")
 @click.argument("cases", type=click.Path(exists=True, dir_okay=False), default=None, required=False)
+@with_appcontext
 def scope_eval_command(cases):
-    """Confusion matrix of the scope check per section of a labelled set (default: shipped)."""
-    path = Path(cases) if cases else DEFAULT_CASES
+    """Confusion matrix of the scope check per section of a labelled set (default: the one
+    the configured rules learn from)."""
+    rules_file = current_app.config["PORTAL_SCOPE_RULES_FILE"]
+    try:
+        rules = load_rules(rules_file)
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"cannot read {rules_file}: {exc}") from None
+    learned_from = rules.cases or DEFAULT_CASES
+    path = Path(cases) if cases else learned_from
     try:
         sections = load_sections(path)
     except (OSError, ValueError) as exc:
         raise click.ClickException(f"cannot read {path}: {exc}") from None
     if len(sections) > 1:
         sections["all"] = [case for cases in sections.values() for case in cases]
-    rules = load_rules()
     learned_of(rules, word_vectors())  # learned once, before the calls are timed
-    held_out = set(rules.learning["held_out"]) if path == DEFAULT_CASES else set()
+    same_file = path.resolve() == Path(learned_from).resolve()
+    held_out = set(rules.learning["held_out"]) if same_file else set()
     for name, labelled in sections.items():
         start = time.perf_counter()
         table = evaluate(labelled, rules).table()

@@ -48,3 +48,31 @@ def test_scope_reads_the_configured_rules_file(portal_cli, app, tmp_path):
         assert json.loads(result.output)["verdict"] == "in_scope"
     finally:
         app.config["PORTAL_SCOPE_RULES_FILE"] = shipped
+
+
+def test_scope_eval_measures_the_configured_rules_on_their_labelled_set(portal_cli, app, tmp_path):
+    shipped = app.config["PORTAL_SCOPE_RULES_FILE"]
+    rules = shipped.read_text("utf-8")
+    held_out = next(line for line in rules.splitlines() if line.startswith("  held_out:"))
+    copy = tmp_path / "rules.yml"
+    copy.write_text(rules.replace(held_out, "  held_out: [later]"), "utf-8")
+    (tmp_path / "scope_cases.yml").write_text(
+        "earlier:\n"
+        "  - {text: install bitrix on our vps for us, expected: out_of_scope}\n"
+        "  - {text: how do I add a user to a workgroup, expected: in_scope}\n"
+        "later:\n"
+        "  - {text: how to write a php loop over an array, expected: consultation}\n",
+        "utf-8",
+    )
+    try:
+        app.config["PORTAL_SCOPE_RULES_FILE"] = copy
+        result = portal_cli("scope-eval")
+        assert result.exit_code == 0, result.output
+        assert "== earlier: 2 requests, " in result.output
+        assert "== later: 1 requests, held out of what the classifier learns" in result.output
+        app.config["PORTAL_SCOPE_RULES_FILE"] = tmp_path / "missing.yml"
+        result = portal_cli("scope-eval")
+        assert result.exit_code != 0 and "cannot read" in result.output
+        assert "Traceback" not in result.output
+    finally:
+        app.config["PORTAL_SCOPE_RULES_FILE"] = shipped
