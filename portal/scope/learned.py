@@ -6,7 +6,7 @@ survives typos), the Russian word vectors (navec) and WordLlama embeddings. It l
 from the labelled requests the rules file names (`learning.cases`, every section but
 `learning.held_out`) and from the rules' own examples and counter-examples, and gives
 each verdict a probability. Trained once per rules file, labelled set and word-vector
-models, on first use (three to four seconds). Pure: no Flask, no database.
+models, on first use (about four seconds). Pure: no Flask, no database.
 """
 
 import logging

@@ -45,9 +45,13 @@ REQUEST = {
 
 
 def file_through(host, token: str):
-    """POST one request through `host`; (status or None when the host did not answer, number)."""
+    """POST one request through `host`; (status or None when the host did not answer, number).
+
+    Generous timeout: each worker's first check learns the scope classifier, and six
+    workers learning at once share two cores.
+    """
     try:
-        answer = host.api(token).post("/api/v1/tickets", json=REQUEST, timeout=20)
+        answer = host.api(token).post("/api/v1/tickets", json=REQUEST, timeout=60)
     except requests.RequestException:
         return None, None
     return answer.status_code, answer.json().get("number") if answer.status_code == 201 else None

@@ -351,8 +351,8 @@ def test_load_cases_reads_sections_and_refuses_bad_cases(tmp_path):
     sections = load_sections(CASES)
     holdouts = [f"holdout{n}" for n in ("", "_2", "_3", "_4", "_5", "_6", "_7", "_8")]
     learning = ["learning_a", "learning_b", "learning_c"]
-    later = [f"holdout_{n}" for n in range(9, 14)]
-    assert list(sections) == ["cases", *holdouts, *learning, *later]
+    later = [f"holdout_{n}" for n in range(9, 16)]
+    assert list(sections) == ["cases", *holdouts, *learning, *later, "learning_d"]
     assert len(load_cases(CASES)) == sum(map(len, sections.values()))
     bad = tmp_path / "cases.yml"
     bad.write_text("cases:\n  - {text: hello, expected: maybe}\n", "utf-8")
@@ -396,8 +396,10 @@ HOLDOUT_FLOORS = {
     "holdout_10": {"precision": 1.0, "out_of_scope": 1.0, "consultation": 1.0},
     "holdout_11": {"precision": 1.0, "out_of_scope": 1.0, "consultation": 1.0},
     "holdout_12": {"precision": 1.0, "out_of_scope": 1.0, "consultation": 1.0},
+    "holdout_13": {"precision": 1.0, "out_of_scope": 1.0, "consultation": 1.0},
+    "holdout_14": {"precision": 1.0, "out_of_scope": 1.0, "consultation": 1.0},
     # held out of what the classifier learns (scope_rules.yml), written blind
-    "holdout_13": {"precision": 1.0, "out_of_scope": 0.95, "consultation": 0.98},
+    "holdout_15": {"precision": 1.0, "out_of_scope": 1.0, "consultation": 0.96},
 }
 
 
@@ -415,7 +417,7 @@ def test_holdouts(section):
 
 @pytest.mark.parametrize(
     "section",
-    [f"holdout_{n}" for n in (2, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13)],
+    [f"holdout_{n}" for n in (2, 4, 5, 6, 7, 8, *range(9, 16))],
 )
 def test_the_large_holdouts_are_balanced(section):
     cases = load_cases(CASES, section)
