@@ -3,15 +3,17 @@
 The labelled requests (`portal/scope_cases.yml`, every section but the held-out ones)
 are split into folds; for each fold the classifier learns from the others (and the
 rules' examples) and the whole check (phrase patterns, classifier, meaning vote) is run
-on the fold, for every pair of thresholds asked. The phrase patterns were written
-with most of these requests in view, so their share of the figures is optimistic; the
-thresholds' effect on what the classifier decides is what this measures.
+on the fold, for every combination of settings asked (by default the rules' own). The
+phrase patterns were written with most of these requests in view, so their share of the
+figures is optimistic; the thresholds' effect on what the classifier decides is what
+this measures.
 
     .venv/bin/python bench/scope_cv.py [--folds 5] [--out 0.7,0.8] [--consult 0.5,0.6]
         [--overrule 0.15,0.3] [--sure 0.8,0.9]
 """
 
 import argparse
+import itertools
 import random
 from collections import Counter
 
@@ -27,6 +29,13 @@ from portal.scope import (
 )
 
 VERDICTS = ("in_scope", "out_of_scope", "consultation")
+# Command-line option -> the rules file's `learning:` setting it varies (in grid order).
+SETTINGS = {
+    "out": "out_of_scope",
+    "consult": "consultation",
+    "overrule": "overrule",
+    "sure": "sure",
+}
 
 
 def folds_of(cases: list[dict], folds: int, seed: int) -> list[list[dict]]:
@@ -63,16 +72,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--out", default="0.8,0.85,0.9")
-    parser.add_argument("--consult", default="0.5,0.6,0.7")
-    parser.add_argument("--overrule", default="0.15")
-    parser.add_argument("--sure", default="0.9")
+    for name in SETTINGS:
+        parser.add_argument(f"--{name}", help="comma-separated values (default: the rules')")
     parser.add_argument("--strength", type=float, default=None, help="instead of the rules'")
     parser.add_argument(
         "--sections", default="", help="report these sections apart (comma-separated)"
     )
     args = parser.parse_args()
     rules, vectors = load_rules(), word_vectors()
+    own = {key: str(rules.learning[name]) for key, name in SETTINGS.items()}
+    values = {key: (getattr(args, key) or own[key]).split(",") for key in SETTINGS}
     held_out = set(rules.learning["held_out"])
     cases = [
         dict(case, section=name)
@@ -81,13 +90,7 @@ def main() -> None:
         for case in section
     ]
     everything = labelled_requests(rules)
-    grid = [
-        (float(o), float(c), float(r), float(s))
-        for o in args.out.split(",")
-        for c in args.consult.split(",")
-        for r in args.overrule.split(",")
-        for s in args.sure.split(",")
-    ]
+    grid = [tuple(map(float, point)) for point in itertools.product(*values.values())]
     apart = set(filter(None, args.sections.split(",")))
     outcomes = {pair: Counter() for pair in grid}
     outcomes_apart = {pair: Counter() for pair in grid}
