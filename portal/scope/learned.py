@@ -114,6 +114,10 @@ def labelled_requests(rules: Rules) -> Labelled:
     return Labelled(tuple(texts), tuple(verdicts))
 
 
+# The version of a classifier given by `with_classifier`: kept whatever the file becomes.
+_PINNED = "pinned"
+
+
 def _version(rules: Rules) -> int | None:
     try:
         return rules.cases.stat().st_mtime_ns
@@ -121,12 +125,17 @@ def _version(rules: Rules) -> int | None:
         return None
 
 
+def _key(vectors: WordVectors) -> tuple:
+    return ("learned", id(vectors))
+
+
 def with_classifier(rules: Rules, vectors: WordVectors, learned: LearnedClassifier) -> Rules:
     """A copy of the rules that uses this classifier with these models (to measure one
-    learned from part of the labelled requests)."""
-    key = ("learned", id(vectors))
+    learned from part of the labelled requests; it is never relearned from the whole
+    file, even if the file changes meanwhile)."""
+    key = _key(vectors)
     copy = replace(rules, cache={k: v for k, v in rules.cache.items() if k != key})
-    copy.cache[key] = (_version(rules), learned)
+    copy.cache[key] = (_PINNED, learned)
     return copy
 
 
@@ -139,10 +148,10 @@ def learned_of(rules: Rules, vectors: WordVectors) -> LearnedClassifier | None:
     if rules.cases is None:
         return None
     version = _version(rules)
-    key = ("learned", id(vectors))
+    key = _key(vectors)
     with _lock:
         cached = rules.cache.get(key)
-        if cached is None or cached[0] != version:
+        if cached is None or cached[0] not in (version, _PINNED):
             try:
                 labelled = labelled_requests(rules)
                 learned = LearnedClassifier(labelled, vectors, rules.learning)

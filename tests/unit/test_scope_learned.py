@@ -8,12 +8,14 @@ import pytest
 
 from portal.kb.vectors import word_vectors
 from portal.scope import (
+    LearnedClassifier,
     RulesError,
     classify,
     labelled_requests,
     learned_of,
     load_cases,
     load_rules,
+    with_classifier,
 )
 
 GARDEN = Path(__file__).resolve().parent.parent / "data" / "scope_meaning_rules.yml"
@@ -131,6 +133,15 @@ def test_the_classifier_is_learned_once_and_again_when_its_cases_change(learning
     assert learned_of(load_rules(path), vectors) is first
     os.utime(path.parent / "cases.yml", ns=(1, 1))
     assert learned_of(load_rules(path), vectors) is not first
+
+
+def test_a_classifier_given_to_measure_is_kept_when_the_cases_change(learning):
+    path = learning(cases_yaml(cases=[(t, "in_scope") for t in PRODUCT]))
+    rules, vectors = load_rules(path), word_vectors()
+    part = LearnedClassifier(labelled_requests(rules), vectors, rules.learning)
+    measured = with_classifier(rules, vectors, part)
+    os.utime(path.parent / "cases.yml", ns=(1, 1))
+    assert learned_of(measured, vectors) is part
 
 
 def test_rules_without_labelled_requests_learn_nothing():
